@@ -1,0 +1,64 @@
+package import Hummingbird
+package import OspreyModel
+package import OspreyStorage
+
+/// What the HTTP layer needs from the rest of Osprey: the storage contracts and a few facts.
+package struct HTTPDependencies: Sendable {
+    /// Where writes go.
+    package var appendable: any MetricAppendable
+    /// Where reads come from.
+    package var queryable: any MetricQueryable
+    /// Head cardinality statistics.
+    package var statistics: any HeadStatisticsProvider
+    /// Build facts.
+    package var buildInfo: BuildInfo
+    /// Whether the server is ready to serve traffic.
+    package var isReady: @Sendable () -> Bool
+    /// Osprey's own metrics in the Prometheus text format.
+    package var metricsText: @Sendable () -> String
+    /// Remote-write limits and name validation.
+    package var remoteWrite: RemoteWriteSettings
+
+    /// Bundles the dependencies.
+    package init(
+        appendable: any MetricAppendable, queryable: any MetricQueryable, statistics: any HeadStatisticsProvider,
+        buildInfo: BuildInfo, isReady: @escaping @Sendable () -> Bool, metricsText: @escaping @Sendable () -> String,
+        remoteWrite: RemoteWriteSettings
+    ) {
+        self.appendable = appendable
+        self.queryable = queryable
+        self.statistics = statistics
+        self.buildInfo = buildInfo
+        self.isReady = isReady
+        self.metricsText = metricsText
+        self.remoteWrite = remoteWrite
+    }
+}
+
+/// Remote-write receiver settings.
+package struct RemoteWriteSettings: Hashable, Sendable {
+    /// Largest accepted body, compressed or decompressed, in bytes.
+    package var maxBodyBytes: Int
+    /// Which metric and label names are valid.
+    package var nameValidation: NameValidationScheme
+
+    /// Creates settings.
+    package init(maxBodyBytes: Int = 32 << 20, nameValidation: NameValidationScheme = .utf8) {
+        self.maxBodyBytes = maxBodyBytes
+        self.nameValidation = nameValidation
+    }
+}
+
+/// Builds the router serving every HTTP API Osprey has.
+package func makeRouter(_ dependencies: HTTPDependencies) -> Router<BasicRequestContext> {
+    let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: HTTPMetricsMiddleware())
+    SeriesAPI(queryable: dependencies.queryable).register(on: router)
+    StatusAPI(
+        buildInfo: dependencies.buildInfo, statistics: dependencies.statistics,
+        isReady: dependencies.isReady, metricsText: dependencies.metricsText
+    ).register(on: router)
+    RemoteWriteAPI(appendable: dependencies.appendable, settings: dependencies.remoteWrite).register(on: router)
+    RemoteReadAPI(queryable: dependencies.queryable, maxBodyBytes: dependencies.remoteWrite.maxBodyBytes).register(on: router)
+    return router
+}

@@ -1,0 +1,118 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// A small streaming JSON writer producing exactly the bytes the Prometheus API emits.
+struct JSONWriter {
+    private(set) var buffer = ByteBuffer()
+
+    /// Writes an object whose fields `body` adds.
+    mutating func object(_ body: (inout ObjectWriter) -> Void) {
+        buffer.writeStaticString("{")
+        var object = ObjectWriter(writer: self)
+        buffer = ByteBuffer()
+        body(&object)
+        self = object.writer
+        buffer.writeStaticString("}")
+    }
+
+    /// Writes an array whose elements `body` adds.
+    mutating func array(_ body: (inout ArrayWriter) -> Void) {
+        buffer.writeStaticString("[")
+        var array = ArrayWriter(writer: self)
+        buffer = ByteBuffer()
+        body(&array)
+        self = array.writer
+        buffer.writeStaticString("]")
+    }
+
+    /// Writes a JSON string.
+    mutating func string(_ value: String) {
+        buffer.writeStaticString("\"")
+        var start = value.utf8.startIndex
+        let utf8 = value.utf8
+        var index = start
+        while index != utf8.endIndex {
+            let byte = utf8[index]
+            if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                buffer.writeBytes(utf8[start..<index])
+                switch byte {
+                case UInt8(ascii: "\""): buffer.writeStaticString("\\\"")
+                case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
+                case 0x0A: buffer.writeStaticString("\\n")
+                case 0x0D: buffer.writeStaticString("\\r")
+                case 0x09: buffer.writeStaticString("\\t")
+                default:
+                    let hex = Array("0123456789abcdef".utf8)
+                    buffer.writeBytes([0x5C, 0x75, 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+                }
+                start = utf8.index(after: index)
+            }
+            index = utf8.index(after: index)
+        }
+        buffer.writeBytes(utf8[start..<utf8.endIndex])
+        buffer.writeStaticString("\"")
+    }
+
+    /// Writes raw JSON (a number, `true`, `null`).
+    mutating func raw(_ text: String) {
+        buffer.writeString(text)
+    }
+
+    /// A 2xx/4xx response carrying the written JSON.
+    func response(status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: buffer))
+    }
+
+    /// Writes fields of an object, adding commas.
+    struct ObjectWriter {
+        fileprivate var writer: JSONWriter
+        private var first = true
+
+        fileprivate init(writer: JSONWriter) {
+            self.writer = writer
+        }
+
+        private mutating func key(_ name: String) {
+            if !first { writer.buffer.writeStaticString(",") }
+            first = false
+            writer.string(name)
+            writer.buffer.writeStaticString(":")
+        }
+
+        mutating func field(_ name: String, _ value: String) {
+            key(name)
+            writer.string(value)
+        }
+
+        mutating func field(_ name: String, raw value: String) {
+            key(name)
+            writer.raw(value)
+        }
+
+        mutating func field(_ name: String, _ value: (inout JSONWriter) -> Void) {
+            key(name)
+            value(&writer)
+        }
+    }
+
+    /// Writes elements of an array, adding commas.
+    struct ArrayWriter {
+        fileprivate var writer: JSONWriter
+        private var first = true
+
+        fileprivate init(writer: JSONWriter) {
+            self.writer = writer
+        }
+
+        mutating func element(_ value: (inout JSONWriter) -> Void) {
+            if !first { writer.buffer.writeStaticString(",") }
+            first = false
+            value(&writer)
+        }
+
+        mutating func string(_ value: String) {
+            element { $0.string(value) }
+        }
+    }
+}

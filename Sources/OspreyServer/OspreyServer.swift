@@ -1,0 +1,93 @@
+import Foundation
+import Hummingbird
+package import Logging
+import OspreyHTTP
+import OspreyModel
+import OspreyTSDB
+package import Prometheus
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+/// The composition root: loads the configuration, opens the engines, wires the HTTP API and
+/// runs everything in one `ServiceGroup` until SIGTERM/SIGINT.
+package enum OspreyServer {
+    /// Osprey's version.
+    package static let version = "0.1.0"
+
+    /// Runs the server until it is asked to stop. Throws ``ConfigError`` for a bad
+    /// configuration and a storage error when the data directory cannot be opened.
+    package static func run(options: ServerOptions, logger: Logger, registry: PrometheusCollectorRegistry?) async throws {
+        let config = try loadConfig(options, logger: logger)
+        var tsdbOptions = TSDBOptions()
+        tsdbOptions.outOfOrderTimeWindowMs = config.storage.outOfOrderTimeWindowMs
+        tsdbOptions.walCompression = options.walCompression
+        tsdbOptions.walSyncPolicy = options.walSyncPolicy
+        var tsdbLogger = logger
+        tsdbLogger[metadataKey: "component"] = "tsdb"
+        let tsdb = try TSDB.open(directory: options.storagePath, options: tsdbOptions, logger: tsdbLogger)
+        let readiness = ReadinessFlag()
+        let seriesGauge = registry?.makeGauge(name: "osprey_tsdb_head_series", help: "Series in the head.")
+        let dependencies = HTTPDependencies(
+            appendable: tsdb, queryable: tsdb, statistics: tsdb,
+            buildInfo: BuildInfo(version: version, revision: "", branch: "", toolchain: "swift6"),
+            isReady: { readiness.isReady },
+            metricsText: {
+                seriesGauge?.set(Double(tsdb.head.series.seriesCount))
+                var bytes: [UInt8] = []
+                registry?.emit(into: &bytes)
+                return String(decoding: bytes, as: UTF8.self)
+            },
+            remoteWrite: RemoteWriteSettings(maxBodyBytes: options.remoteWriteMaxBodyBytes, nameValidation: config.global.metricNameValidationScheme)
+        )
+        var httpLoggerBuilder = logger
+        httpLoggerBuilder[metadataKey: "component"] = "http"
+        let httpLogger = httpLoggerBuilder
+        let host = options.listenHost
+        let port = options.listenPort
+        let app = Application(
+            router: makeRouter(dependencies),
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "Osprey"),
+            onServerRunning: { _ in
+                readiness.markReady()
+                httpLogger.info("Osprey is ready", metadata: ["address": "\(host):\(port)"])
+            },
+            logger: httpLogger
+        )
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    .init(service: TSDBService(tsdb: tsdb)),
+                    .init(service: app),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group.run()
+    }
+
+    private static func loadConfig(_ options: ServerOptions, logger: Logger) throws -> OspreyConfig {
+        if FileManager.default.fileExists(atPath: options.configFile) {
+            let config = try OspreyConfig.load(path: options.configFile)
+            logger.info("loaded configuration", metadata: ["file": "\(options.configFile)"])
+            return config
+        }
+        if options.configFileExplicit {
+            throw ConfigError(file: options.configFile, line: nil, key: nil, message: "configuration file does not exist")
+        }
+        logger.info("no configuration file, using defaults", metadata: ["file": "\(options.configFile)"])
+        return OspreyConfig()
+    }
+}
+
+/// Set once the HTTP server listens.
+final class ReadinessFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+
+    var isReady: Bool { flag.load(ordering: .acquiring) }
+
+    func markReady() {
+        flag.store(true, ordering: .releasing)
+    }
+}

@@ -1,0 +1,37 @@
+package import Logging
+package import OspreyTSDB
+
+/// Everything `osprey serve` is told on its command line.
+package struct ServerOptions: Sendable {
+    /// The configuration file.
+    package var configFile: String = "osprey.yml"
+    /// Whether the user named the configuration file (then it must exist).
+    package var configFileExplicit = false
+    /// The data directory.
+    package var storagePath: String = "data"
+    /// Host to listen on ("0.0.0.0" for all interfaces).
+    package var listenHost: String = "0.0.0.0"
+    /// Port to listen on.
+    package var listenPort: Int = 9090
+    /// Log level.
+    package var logLevel: Logger.Level = .info
+    /// WAL compression.
+    package var walCompression = false
+    /// WAL durability policy.
+    package var walSyncPolicy: WALSyncPolicy = .write
+    /// Largest remote-write body.
+    package var remoteWriteMaxBodyBytes = 32 << 20
+
+    /// Defaults.
+    package init() {}
+
+    /// Parses `host:port`, `:port` or `[v6]:port` into host and port.
+    package static func parseListenAddress(_ text: String) -> (host: String, port: Int)? {
+        guard let colon = text.lastIndex(of: ":") else { return nil }
+        var host = String(text[..<colon])
+        guard let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else { return nil }
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if host.isEmpty { host = "0.0.0.0" }
+        return (host, port)
+    }
+}

@@ -1,0 +1,83 @@
+package import OspreyModel
+
+/// Something that answers metric reads over a time range (Prometheus' `storage.Queryable`).
+package protocol MetricQueryable: Sendable {
+    /// A querier over `[minTimeMs, maxTimeMs]` (inclusive, milliseconds). The querier sees a
+    /// consistent view: writes committed after it was created may or may not be visible.
+    func querier(minTimeMs: Int64, maxTimeMs: Int64) throws(StorageError) -> any MetricQuerier
+}
+
+/// Hints a reader passes down; engines may use them to skip work.
+package struct SelectHints: Hashable, Sendable {
+    /// Start of the time range the caller needs (ms, inclusive).
+    package var startMs: Int64
+    /// End of the time range the caller needs (ms, inclusive).
+    package var endMs: Int64
+    /// Maximum number of series to return; 0 means no limit.
+    package var limit: Int
+    /// Only labels are needed, no samples (the `/api/v1/series` case).
+    package var seriesOnly: Bool
+
+    /// Creates hints.
+    package init(startMs: Int64, endMs: Int64, limit: Int = 0, seriesOnly: Bool = false) {
+        self.startMs = startMs
+        self.endMs = endMs
+        self.limit = limit
+        self.seriesOnly = seriesOnly
+    }
+}
+
+/// Reads series and label data for one time range (Prometheus' `storage.Querier`).
+///
+/// Ownership: everything returned is a copy the caller owns; it stays valid after ``close()``.
+package protocol MetricQuerier: AnyObject {
+    /// Series matching all `matchers` that have at least one sample in range (or, with
+    /// `hints.seriesOnly`, exist in range). `sorted` asks for label-set order.
+    func select(sorted: Bool, hints: SelectHints?, matchers: [LabelMatcher]) throws(StorageError) -> any SeriesSet
+
+    /// Sorted unique values of label `name` among series matching `matchers` (all series when
+    /// empty). `limit` 0 means no limit.
+    func labelValues(_ name: String, matchers: [LabelMatcher], limit: Int) throws(StorageError) -> [String]
+
+    /// Sorted unique label names among series matching `matchers`. `limit` 0 means no limit.
+    func labelNames(matchers: [LabelMatcher], limit: Int) throws(StorageError) -> [String]
+
+    /// Releases resources; the querier is not used afterwards.
+    func close()
+}
+
+/// An iterator over series (Prometheus' `storage.SeriesSet`).
+package protocol SeriesSet: AnyObject {
+    /// The next series, or nil at the end.
+    func next() throws(StorageError) -> (any StoredSeries)?
+    /// Warnings collected while reading (e.g. a partial result).
+    var warnings: [String] { get }
+}
+
+/// One series: its labels and a way to iterate its samples.
+package protocol StoredSeries {
+    /// The series' labels.
+    var labels: Labels { get }
+    /// An iterator over the series' samples in time order; may reuse `previous`.
+    func iterator(reusing previous: (any SampleIterator)?) -> any SampleIterator
+}
+
+/// What an iterator position holds (Prometheus' `chunkenc.ValueType`).
+package enum SampleValueType: Hashable, Sendable {
+    case none, float, histogram
+}
+
+/// Iterates the samples of one series in time order (Prometheus' `chunkenc.Iterator`).
+package protocol SampleIterator: AnyObject {
+    /// Advances; returns `.none` at the end.
+    func next() -> SampleValueType
+    /// Advances to the first sample with timestamp ≥ `timestampMs` (staying put if already
+    /// there); returns `.none` when there is none.
+    func seek(to timestampMs: Int64) -> SampleValueType
+    /// The current float sample (valid after `.float`).
+    var floatSample: Sample { get }
+    /// The current histogram sample (valid after `.histogram`).
+    var histogramSample: (timestampMs: Int64, histogram: FloatHistogram) { get }
+    /// The current timestamp.
+    var timestampMs: Int64 { get }
+}

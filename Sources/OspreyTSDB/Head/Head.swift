@@ -1,0 +1,119 @@
+import CoreMetrics
+import Logging
+package import OspreyModel
+import OspreyStorage
+package import Synchronization
+
+/// The in-memory head of the metrics engine: recent samples of every series in Gorilla/XOR
+/// chunks, the postings index, and the WAL that makes them durable.
+///
+/// Thread-safety: appenders and queriers may be used from many tasks at once. Series maps are
+/// striped; each series has its own lock; the WAL has one lock that commits take briefly.
+package final class Head: Sendable {
+    /// Engine options.
+    package let options: TSDBOptions
+    /// Series by labels and by reference.
+    package let series: StripeSeries
+    /// Inverted index of label pairs.
+    package let postings: MemPostings
+    /// The write-ahead log; nil for a purely in-memory head (tests).
+    package let wal: HeadWAL?
+    /// Self-metrics.
+    package let metrics: HeadMetrics
+    private let lastRef: Atomic<UInt64>
+    private let minTime = Atomic<Int64>(.max)
+    private let maxTime = Atomic<Int64>(.min)
+    /// Samples older than this are out of bounds (set when data is persisted to blocks).
+    package let minValidTimeMs = Atomic<Int64>(.min)
+
+    /// Creates an empty head that logs to `wal` (nil: no durability, for tests).
+    package init(options: TSDBOptions, wal: HeadWAL?, metrics: HeadMetrics = HeadMetrics()) {
+        self.options = options
+        self.series = StripeSeries(stripeCount: options.stripeCount)
+        self.postings = MemPostings()
+        self.wal = wal
+        self.metrics = metrics
+        self.lastRef = Atomic(0)
+    }
+
+    /// A head that takes over `other`'s series and index (after a WAL replay) and logs to `wal`.
+    package init(adopting other: Head, wal: HeadWAL) {
+        self.options = other.options
+        self.series = other.series
+        self.postings = other.postings
+        self.wal = wal
+        self.metrics = other.metrics
+        self.lastRef = Atomic(other.lastRef.load(ordering: .relaxed))
+        minTime.store(other.minTime.load(ordering: .relaxed), ordering: .relaxed)
+        maxTime.store(other.maxTime.load(ordering: .relaxed), ordering: .relaxed)
+        minValidTimeMs.store(other.minValidTimeMs.load(ordering: .relaxed), ordering: .relaxed)
+    }
+
+    /// Oldest sample time in the head, nil when empty.
+    package var minTimeMs: Int64? {
+        let value = minTime.load(ordering: .relaxed)
+        return value == .max ? nil : value
+    }
+
+    /// Newest sample time in the head, nil when empty.
+    package var maxTimeMs: Int64? {
+        let value = maxTime.load(ordering: .relaxed)
+        return value == .min ? nil : value
+    }
+
+    /// Widens the head's time range to include `timestampMs`.
+    package func noteTime(min low: Int64, max high: Int64) {
+        var current = minTime.load(ordering: .relaxed)
+        while low < current {
+            let (exchanged, original) = minTime.compareExchange(expected: current, desired: low, ordering: .relaxed)
+            if exchanged { break }
+            current = original
+        }
+        current = maxTime.load(ordering: .relaxed)
+        while high > current {
+            let (exchanged, original) = maxTime.compareExchange(expected: current, desired: high, ordering: .relaxed)
+            if exchanged { break }
+            current = original
+        }
+    }
+
+    /// The series with `labels`, created (and indexed) if needed. Labels must be valid.
+    package func getOrCreate(labels: Labels) -> (MemSeries, created: Bool) {
+        let hash = labels.stableHash
+        if let existing = series.series(labels: labels, hash: hash) { return (existing, false) }
+        let result = series.getOrCreate(labels: labels, hash: hash) {
+            let ref = lastRef.add(1, ordering: .relaxed).newValue
+            return MemSeries(ref: ref, labels: postings.intern(labels), hash: hash)
+        }
+        if result.created { indexNew(result.0) }
+        return result
+    }
+
+    /// Creates a series with a reference read from a WAL; returns the existing series when the
+    /// labels are already known (a WAL may hold several records for one series).
+    package func getOrCreate(labels: Labels, walRef: UInt64) -> (MemSeries, created: Bool) {
+        let result = series.getOrCreate(labels: labels, hash: labels.stableHash) {
+            MemSeries(ref: walRef, labels: postings.intern(labels), hash: labels.stableHash)
+        }
+        if result.created {
+            var current = lastRef.load(ordering: .relaxed)
+            while walRef > current {
+                let (exchanged, original) = lastRef.compareExchange(expected: current, desired: walRef, ordering: .relaxed)
+                if exchanged { break }
+                current = original
+            }
+            indexNew(result.0)
+        }
+        return result
+    }
+
+    private func indexNew(_ memSeries: MemSeries) {
+        postings.add(ref: memSeries.ref, labels: memSeries.labels)
+        metrics.seriesCreated.increment()
+    }
+
+    /// A new appender.
+    package func appender() -> HeadAppender {
+        HeadAppender(head: self)
+    }
+}

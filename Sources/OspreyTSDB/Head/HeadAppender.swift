@@ -1,0 +1,176 @@
+import Synchronization
+import CoreMetrics
+package import OspreyModel
+package import OspreyStorage
+
+/// A batch of writes into the head (the head's ``MetricAppender``).
+///
+/// Samples are checked against the series when appended (so errors are per sample), buffered,
+/// logged to the WAL on ``commit()`` and only then applied to memory.
+package final class HeadAppender: MetricAppender {
+    private struct Pending {
+        var series: MemSeries
+        var timestampMs: Int64
+        var value: Double
+    }
+
+    private let head: Head
+    private var samples: [Pending] = []
+    private var exemplars: [(MemSeries, Exemplar)] = []
+    private var metadata: [(MemSeries, MetricMetadata)] = []
+    /// Newest timestamp and value per series within this batch, for in-batch ordering checks.
+    private var batchLatest: [UInt64: (timestampMs: Int64, value: Double)] = [:]
+    private var seriesCreated = 0
+    private var lastSeries: MemSeries?
+
+    init(head: Head) {
+        self.head = head
+    }
+
+    package func append(_ ref: SeriesRef?, labels: Labels, timestampMs: Int64, value: Double) throws(StorageError) -> SeriesRef {
+        let series = try resolve(ref, labels)
+        guard timestampMs >= head.minValidTimeMs.load(ordering: .relaxed) else {
+            throw StorageError(code: .outOfBounds, message: "out of bounds: sample at \(timestampMs) is older than the head")
+        }
+        let window = head.options.outOfOrderTimeWindowMs
+        if let latest = batchLatest[series.ref], timestampMs <= latest.timestampMs {
+            if timestampMs == latest.timestampMs {
+                if value.bitPattern == latest.value.bitPattern { return SeriesRef(series.ref) }
+                throw rejection(.duplicateSampleForTimestamp, series, timestampMs)
+            }
+            if window == 0 { throw rejection(.outOfOrderSample, series, timestampMs) }
+        }
+        let verdict = series.state.withLock { $0.appendability(timestampMs: timestampMs, value: value, outOfOrderWindowMs: window) }
+        switch verdict {
+        case .success(.duplicate):
+            return SeriesRef(series.ref)
+        case .success:
+            samples.append(Pending(series: series, timestampMs: timestampMs, value: value))
+            if timestampMs > (batchLatest[series.ref]?.timestampMs ?? .min) {
+                batchLatest[series.ref] = (timestampMs, value)
+            }
+            return SeriesRef(series.ref)
+        case .failure(let code):
+            throw rejection(code, series, timestampMs)
+        }
+    }
+
+    package func appendHistogram(_ ref: SeriesRef?, labels: Labels, timestampMs: Int64, histogram: FloatHistogram) throws(StorageError) -> SeriesRef {
+        throw StorageError(code: .unsupported, message: "native histogram samples are not stored by this version of Osprey; send classic histograms")
+    }
+
+    package func appendExemplar(_ ref: SeriesRef?, labels: Labels, exemplar: Exemplar) throws(StorageError) -> SeriesRef {
+        let series = try resolve(ref, labels)
+        exemplars.append((series, exemplar))
+        return SeriesRef(series.ref)
+    }
+
+    package func updateMetadata(_ ref: SeriesRef?, labels: Labels, metadata newValue: MetricMetadata) throws(StorageError) -> SeriesRef {
+        let series = try resolve(ref, labels)
+        let current = series.state.withLock { $0.metadata }
+        if current != newValue { metadata.append((series, newValue)) }
+        return SeriesRef(series.ref)
+    }
+
+    package func appendStartTimestamp(_ ref: SeriesRef?, labels: Labels, startTimestampMs: Int64, timestampMs: Int64) throws(StorageError) -> SeriesRef {
+        let series = try resolve(ref, labels)
+        guard startTimestampMs < timestampMs else { return SeriesRef(series.ref) }
+        let newest = max(series.state.withLock { $0.maxTimeMs }, batchLatest[series.ref]?.timestampMs ?? .min)
+        // As Prometheus' AppendCTZeroSample: only a start newer than what is stored adds a zero.
+        guard startTimestampMs > newest else { return SeriesRef(series.ref) }
+        return try append(SeriesRef(series.ref), labels: labels, timestampMs: startTimestampMs, value: 0)
+    }
+
+    package func commit() async throws(StorageError) -> AppendSummary {
+        defer { reset() }
+        guard !samples.isEmpty || !exemplars.isEmpty || !metadata.isEmpty else {
+            return AppendSummary(seriesCreated: seriesCreated)
+        }
+        if let wal = head.wal {
+            try await wal.log(samples: samples.map { ($0.series, $0.timestampMs, $0.value) }, exemplars: exemplars, metadata: metadata)
+        }
+        applyToMemory()
+        head.metrics.commits.increment()
+        head.metrics.samplesAppended.increment(by: Int64(samples.count))
+        return AppendSummary(floatSamples: samples.count, exemplars: exemplars.count, seriesCreated: seriesCreated)
+    }
+
+    package func rollback() {
+        reset()
+    }
+
+    private func applyToMemory() {
+        let options = head.options
+        var low = Int64.max
+        var high = Int64.min
+        var index = 0
+        while index < samples.count {
+            let series = samples[index].series
+            var end = index
+            while end < samples.count && samples[end].series === series { end += 1 }
+            let range = index..<end
+            series.state.withLock { state in
+                for item in samples[range] {
+                    state.append(timestampMs: item.timestampMs, value: item.value, samplesPerChunk: options.samplesPerChunk, chunkRangeMs: options.chunkRangeMs)
+                }
+            }
+            for item in samples[range] {
+                low = min(low, item.timestampMs)
+                high = max(high, item.timestampMs)
+            }
+            index = end
+        }
+        for (series, exemplar) in exemplars {
+            series.state.withLock { state in
+                if state.exemplars.count >= 16 { state.exemplars.removeFirst() }
+                state.exemplars.append(exemplar)
+            }
+        }
+        for (series, value) in metadata {
+            series.state.withLock { $0.metadata = value }
+        }
+        if low <= high { head.noteTime(min: low, max: high) }
+    }
+
+    private func resolve(_ ref: SeriesRef?, _ labels: Labels) throws(StorageError) -> MemSeries {
+        if let ref, ref.rawValue != 0 {
+            if let cached = lastSeries, cached.ref == ref.rawValue { return cached }
+            if let found = head.series.series(ref: ref.rawValue) {
+                lastSeries = found
+                return found
+            }
+            if labels.isEmpty {
+                throw StorageError(code: .unknownSeriesRef, message: "unknown series reference \(ref.rawValue)")
+            }
+        }
+        guard !labels.isEmpty else {
+            throw StorageError(code: .invalidLabels, message: "series has no labels")
+        }
+        if let cached = lastSeries, cached.labels == labels { return cached }
+        let (series, created) = head.getOrCreate(labels: labels)
+        if created { seriesCreated += 1 }
+        lastSeries = series
+        return series
+    }
+
+    private func rejection(_ code: StorageErrorCodeOnly, _ series: MemSeries, _ timestampMs: Int64) -> StorageError {
+        head.metrics.samplesRejected.increment()
+        switch code {
+        case .outOfOrderSample:
+            return StorageError(code: .outOfOrderSample, message: "out of order sample")
+        case .duplicateSampleForTimestamp:
+            return StorageError(code: .duplicateSampleForTimestamp, message: "duplicate sample for timestamp")
+        case .tooOldSample:
+            return StorageError(code: .tooOldSample, message: "too old sample")
+        }
+    }
+
+    private func reset() {
+        samples.removeAll(keepingCapacity: true)
+        exemplars.removeAll()
+        metadata.removeAll()
+        batchLatest.removeAll(keepingCapacity: true)
+        seriesCreated = 0
+        lastSeries = nil
+    }
+}

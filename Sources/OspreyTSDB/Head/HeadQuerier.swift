@@ -1,0 +1,113 @@
+import Synchronization
+package import OspreyModel
+package import OspreyStorage
+
+/// Reads the head over a time range (the head's ``MetricQuerier``).
+package final class HeadQuerier: MetricQuerier {
+    private let head: Head
+    private let minTimeMs: Int64
+    private let maxTimeMs: Int64
+
+    /// A querier over `[minTimeMs, maxTimeMs]`.
+    package init(head: Head, minTimeMs: Int64, maxTimeMs: Int64) {
+        self.head = head
+        self.minTimeMs = minTimeMs
+        self.maxTimeMs = maxTimeMs
+    }
+
+    package func select(sorted: Bool, hints: SelectHints?, matchers: [LabelMatcher]) throws(StorageError) -> any SeriesSet {
+        let low = max(minTimeMs, hints?.startMs ?? .min)
+        let high = min(maxTimeMs, hints?.endMs ?? .max)
+        let seriesOnly = hints?.seriesOnly ?? false
+        var result: [HeadStoredSeries] = []
+        for ref in head.postings.postings(matching: matchers) {
+            guard let series = head.series.series(ref: ref) else { continue }
+            let snapshot: SeriesSnapshot? = series.state.withLock { state in
+                guard !state.isEmpty, overlaps(state, low, high) else { return nil }
+                return seriesOnly ? SeriesSnapshot(chunks: [], outOfOrder: []) : state.snapshot()
+            }
+            guard let snapshot else { continue }
+            result.append(HeadStoredSeries(labels: series.labels, snapshot: snapshot, minTimeMs: low, maxTimeMs: high))
+        }
+        if sorted { result.sort { $0.labels < $1.labels } }
+        if let limit = hints?.limit, limit > 0, result.count > limit { result.removeLast(result.count - limit) }
+        return ArraySeriesSet(result)
+    }
+
+    package func labelValues(_ name: String, matchers: [LabelMatcher], limit: Int) throws(StorageError) -> [String] {
+        var values: [String]
+        if matchers.isEmpty {
+            values = head.postings.labelValues(name)
+        } else {
+            var set = Set<String>()
+            forEachMatching(matchers) { labels in
+                if let value = labels[name] { set.insert(value) }
+            }
+            values = set.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        }
+        if limit > 0 && values.count > limit { values.removeLast(values.count - limit) }
+        return values
+    }
+
+    package func labelNames(matchers: [LabelMatcher], limit: Int) throws(StorageError) -> [String] {
+        var names: [String]
+        if matchers.isEmpty {
+            names = head.postings.labelNames().filter { !head.postings.labelValues($0).isEmpty }
+        } else {
+            var set = Set<String>()
+            forEachMatching(matchers) { labels in
+                for label in labels { set.insert(label.name) }
+            }
+            names = set.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        }
+        if limit > 0 && names.count > limit { names.removeLast(names.count - limit) }
+        return names
+    }
+
+    package func close() {}
+
+    private func forEachMatching(_ matchers: [LabelMatcher], _ body: (Labels) -> Void) {
+        for ref in head.postings.postings(matching: matchers) {
+            guard let series = head.series.series(ref: ref) else { continue }
+            let inRange = series.state.withLock { !$0.isEmpty && overlaps($0, minTimeMs, maxTimeMs) }
+            if inRange { body(series.labels) }
+        }
+    }
+}
+
+private func overlaps(_ state: SeriesState, _ low: Int64, _ high: Int64) -> Bool {
+    let first = min(state.minTimeMs, state.outOfOrder.first?.timestampMs ?? .max)
+    let last = max(state.maxTimeMs, state.outOfOrder.last?.timestampMs ?? .min)
+    return first <= high && last >= low
+}
+
+/// A series set over an array the querier built.
+package final class ArraySeriesSet: SeriesSet {
+    private var items: [any StoredSeries]
+    private var index = 0
+    package let warnings: [String]
+
+    /// Wraps series in the order given.
+    package init(_ items: [any StoredSeries], warnings: [String] = []) {
+        self.items = items
+        self.warnings = warnings
+    }
+
+    package func next() throws(StorageError) -> (any StoredSeries)? {
+        guard index < items.count else { return nil }
+        defer { index += 1 }
+        return items[index]
+    }
+}
+
+/// One head series as returned to a reader: labels and a snapshot of its samples.
+package struct HeadStoredSeries: StoredSeries {
+    package let labels: Labels
+    let snapshot: SeriesSnapshot
+    let minTimeMs: Int64
+    let maxTimeMs: Int64
+
+    package func iterator(reusing previous: (any SampleIterator)?) -> any SampleIterator {
+        HeadSampleIterator(snapshot: snapshot, minTimeMs: minTimeMs, maxTimeMs: maxTimeMs)
+    }
+}

@@ -1,0 +1,101 @@
+import OspreyEncoding
+package import OspreyModel
+package import OspreyStorage
+
+/// Iterates a series snapshot: in-order chunks merged with out-of-order samples, restricted to
+/// the querier's time range.
+package final class HeadSampleIterator: SampleIterator {
+    private let snapshot: SeriesSnapshot
+    private let minTimeMs: Int64
+    private let maxTimeMs: Int64
+    private var chunkIndex = 0
+    private var decoder: XORChunkDecoder?
+    private var chunkSample: Sample?
+    private var outOfOrderIndex = 0
+    private var current = Sample(timestampMs: .min, value: 0)
+    private var started = false
+    private var exhausted = false
+
+    init(snapshot: SeriesSnapshot, minTimeMs: Int64, maxTimeMs: Int64) {
+        self.snapshot = snapshot
+        self.minTimeMs = minTimeMs
+        self.maxTimeMs = maxTimeMs
+    }
+
+    package var floatSample: Sample { current }
+    package var timestampMs: Int64 { current.timestampMs }
+    package var histogramSample: (timestampMs: Int64, histogram: FloatHistogram) {
+        (current.timestampMs, FloatHistogram(schema: 0, count: 0, sum: 0))
+    }
+
+    package func next() -> SampleValueType {
+        guard !exhausted else { return .none }
+        if !started {
+            started = true
+            advanceChunkSample()
+        }
+        while true {
+            let fromOutOfOrder = outOfOrderIndex < snapshot.outOfOrder.count ? snapshot.outOfOrder[outOfOrderIndex] : nil
+            let candidate: Sample
+            switch (chunkSample, fromOutOfOrder) {
+            case (nil, nil):
+                exhausted = true
+                return .none
+            case (let a?, nil):
+                candidate = a
+                advanceChunkSample()
+            case (nil, let b?):
+                candidate = b
+                outOfOrderIndex += 1
+            case (let a?, let b?):
+                if a.timestampMs <= b.timestampMs {
+                    candidate = a
+                    advanceChunkSample()
+                    if a.timestampMs == b.timestampMs { outOfOrderIndex += 1 }
+                } else {
+                    candidate = b
+                    outOfOrderIndex += 1
+                }
+            }
+            if candidate.timestampMs < minTimeMs { continue }
+            if candidate.timestampMs > maxTimeMs {
+                exhausted = true
+                return .none
+            }
+            current = candidate
+            return .float
+        }
+    }
+
+    package func seek(to timestampMs: Int64) -> SampleValueType {
+        if started && !exhausted && current.timestampMs >= timestampMs { return .float }
+        while true {
+            let kind = next()
+            if kind == .none || current.timestampMs >= timestampMs { return kind }
+        }
+    }
+
+    private func advanceChunkSample() {
+        while true {
+            if var active = decoder {
+                let more = (try? active.next()) ?? false
+                if more {
+                    chunkSample = Sample(timestampMs: active.timestampMs, value: active.value)
+                    decoder = active
+                    return
+                }
+                decoder = nil
+            }
+            // Skip chunks that end before the range.
+            while chunkIndex < snapshot.chunks.count && snapshot.chunks[chunkIndex].maxTimeMs < minTimeMs {
+                chunkIndex += 1
+            }
+            guard chunkIndex < snapshot.chunks.count, snapshot.chunks[chunkIndex].minTimeMs <= maxTimeMs else {
+                chunkSample = nil
+                return
+            }
+            decoder = try? XORChunkDecoder(snapshot.chunks[chunkIndex].bytes)
+            chunkIndex += 1
+        }
+    }
+}

@@ -1,0 +1,193 @@
+package import OspreyModel
+package import OspreyStorage
+import Synchronization
+
+/// An obviously correct in-memory metric store: the reference every engine is compared with in
+/// the storage conformance suite. Not fast; never used in production code.
+package final class ReferenceStore: MetricAppendable, MetricQueryable, Sendable {
+    private let series = Mutex<[Labels: [Sample]]>([:])
+    /// Out-of-order window in ms.
+    package let outOfOrderWindowMs: Int64
+
+    /// An empty store.
+    package init(outOfOrderWindowMs: Int64 = 0) {
+        self.outOfOrderWindowMs = outOfOrderWindowMs
+    }
+
+    package func appender() -> any MetricAppender {
+        ReferenceAppender(store: self)
+    }
+
+    package func querier(minTimeMs: Int64, maxTimeMs: Int64) throws(StorageError) -> any MetricQuerier {
+        let copy = series.withLock { $0 }
+        return ReferenceQuerier(data: copy, minTimeMs: minTimeMs, maxTimeMs: maxTimeMs)
+    }
+
+    fileprivate func check(_ labels: Labels, _ timestampMs: Int64, _ value: Double, pending: [Sample]) throws(StorageError) -> Bool {
+        let stored = series.withLock { $0[labels] ?? [] } + pending
+        guard let newest = stored.max(by: { $0.timestampMs < $1.timestampMs }) else { return true }
+        if let same = stored.first(where: { $0.timestampMs == timestampMs }) {
+            if same.value.bitPattern == value.bitPattern { return false }
+            throw StorageError(code: .duplicateSampleForTimestamp, message: "duplicate sample for timestamp")
+        }
+        if timestampMs < newest.timestampMs {
+            if outOfOrderWindowMs == 0 { throw StorageError(code: .outOfOrderSample, message: "out of order sample") }
+            if timestampMs < newest.timestampMs - outOfOrderWindowMs { throw StorageError(code: .tooOldSample, message: "too old sample") }
+        }
+        return true
+    }
+
+    fileprivate func commit(_ batch: [(Labels, Sample)]) {
+        series.withLock { map in
+            for (labels, sample) in batch {
+                var list = map[labels] ?? []
+                if !list.contains(where: { $0.timestampMs == sample.timestampMs }) { list.append(sample) }
+                list.sort { $0.timestampMs < $1.timestampMs }
+                map[labels] = list
+            }
+        }
+    }
+}
+
+private final class ReferenceAppender: MetricAppender {
+    let store: ReferenceStore
+    var batch: [(Labels, Sample)] = []
+
+    init(store: ReferenceStore) {
+        self.store = store
+    }
+
+    func append(_ ref: SeriesRef?, labels: Labels, timestampMs: Int64, value: Double) throws(StorageError) -> SeriesRef {
+        guard !labels.isEmpty else { throw StorageError(code: .invalidLabels, message: "series has no labels") }
+        let pending = batch.filter { $0.0 == labels }.map(\.1)
+        if try store.check(labels, timestampMs, value, pending: pending) {
+            batch.append((labels, Sample(timestampMs: timestampMs, value: value)))
+        }
+        return SeriesRef(1)
+    }
+
+    func appendHistogram(_ ref: SeriesRef?, labels: Labels, timestampMs: Int64, histogram: FloatHistogram) throws(StorageError) -> SeriesRef {
+        throw StorageError(code: .unsupported, message: "native histograms are not stored")
+    }
+
+    func appendExemplar(_ ref: SeriesRef?, labels: Labels, exemplar: Exemplar) throws(StorageError) -> SeriesRef { SeriesRef(1) }
+
+    func updateMetadata(_ ref: SeriesRef?, labels: Labels, metadata: MetricMetadata) throws(StorageError) -> SeriesRef { SeriesRef(1) }
+
+    func appendStartTimestamp(_ ref: SeriesRef?, labels: Labels, startTimestampMs: Int64, timestampMs: Int64) throws(StorageError) -> SeriesRef {
+        SeriesRef(1)
+    }
+
+    func commit() async throws(StorageError) -> AppendSummary {
+        store.commit(batch)
+        defer { batch.removeAll() }
+        return AppendSummary(floatSamples: batch.count)
+    }
+
+    func rollback() {
+        batch.removeAll()
+    }
+}
+
+private final class ReferenceQuerier: MetricQuerier {
+    let data: [Labels: [Sample]]
+    let minTimeMs: Int64
+    let maxTimeMs: Int64
+
+    init(data: [Labels: [Sample]], minTimeMs: Int64, maxTimeMs: Int64) {
+        self.data = data
+        self.minTimeMs = minTimeMs
+        self.maxTimeMs = maxTimeMs
+    }
+
+    private func matching(_ matchers: [LabelMatcher]) -> [(Labels, [Sample])] {
+        data.compactMap { labels, samples in
+            guard matchers.allSatisfy({ $0.matches(labels[$0.name] ?? "") }) else { return nil }
+            let inRange = samples.filter { $0.timestampMs >= minTimeMs && $0.timestampMs <= maxTimeMs }
+            return inRange.isEmpty ? nil : (labels, inRange)
+        }
+    }
+
+    func select(sorted: Bool, hints: SelectHints?, matchers: [LabelMatcher]) throws(StorageError) -> any SeriesSet {
+        var found = matching(matchers)
+        found.sort { $0.0 < $1.0 }
+        return ListSeriesSet(found.map { ListSeries(labels: $0.0, samples: $0.1) })
+    }
+
+    func labelValues(_ name: String, matchers: [LabelMatcher], limit: Int) throws(StorageError) -> [String] {
+        let values = Set(matching(matchers).compactMap { $0.0[name] })
+        let sorted = values.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        return limit > 0 ? Array(sorted.prefix(limit)) : sorted
+    }
+
+    func labelNames(matchers: [LabelMatcher], limit: Int) throws(StorageError) -> [String] {
+        let names = Set(matching(matchers).flatMap { $0.0.map(\.name) })
+        let sorted = names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        return limit > 0 ? Array(sorted.prefix(limit)) : sorted
+    }
+
+    func close() {}
+}
+
+/// A series backed by an array of samples.
+package struct ListSeries: StoredSeries {
+    package let labels: Labels
+    /// The samples in time order.
+    package let samples: [Sample]
+
+    /// Creates a series.
+    package init(labels: Labels, samples: [Sample]) {
+        self.labels = labels
+        self.samples = samples
+    }
+
+    package func iterator(reusing previous: (any SampleIterator)?) -> any SampleIterator {
+        ListSampleIterator(samples)
+    }
+}
+
+/// A series set over an array.
+package final class ListSeriesSet: SeriesSet {
+    private var items: [ListSeries]
+    private var index = 0
+    package var warnings: [String] { [] }
+
+    /// Wraps the series.
+    package init(_ items: [ListSeries]) {
+        self.items = items
+    }
+
+    package func next() throws(StorageError) -> (any StoredSeries)? {
+        guard index < items.count else { return nil }
+        defer { index += 1 }
+        return items[index]
+    }
+}
+
+/// Iterates an array of samples.
+package final class ListSampleIterator: SampleIterator {
+    private let samples: [Sample]
+    private var index = -1
+
+    /// Iterates `samples` (sorted by time).
+    package init(_ samples: [Sample]) {
+        self.samples = samples
+    }
+
+    package var floatSample: Sample { samples[index] }
+    package var timestampMs: Int64 { samples[index].timestampMs }
+    package var histogramSample: (timestampMs: Int64, histogram: FloatHistogram) {
+        (timestampMs, FloatHistogram(schema: 0, count: 0, sum: 0))
+    }
+
+    package func next() -> SampleValueType {
+        index += 1
+        return index < samples.count ? .float : .none
+    }
+
+    package func seek(to timestampMs: Int64) -> SampleValueType {
+        if index < 0 { index = 0 }
+        while index < samples.count && samples[index].timestampMs < timestampMs { index += 1 }
+        return index < samples.count ? .float : .none
+    }
+}

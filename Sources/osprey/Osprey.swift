@@ -1,0 +1,15 @@
+import ArgumentParser
+
+@main
+struct Osprey: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "osprey",
+        abstract: "Osprey: metrics ingest, storage and the Prometheus HTTP API in one process.",
+        discussion: """
+            Start with `osprey serve`: data goes to ./data, the HTTP API listens on :9090.
+            Point Prometheus' remote_write at http://HOST:9090/api/v1/write.
+            """,
+        version: "0.1.0",
+        subcommands: [Serve.self, Check.self]
+    )
+}

@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""Side-by-side remote-write ingest benchmark: Osprey vs Prometheus 2.42 vs VictoriaMetrics 1.79.
+
+The same pre-encoded workload (node-exporter-like series, one sample per series per 15 s
+"scrape", 2000 samples per request) is sent by bench/compare/loadgen over keep-alive
+connections to each server in turn, on this machine, in one run. Reports ingest samples/s,
+server CPU-seconds per million samples, peak RSS and RSS per active series, checks that each
+server stored every sample, and prints Osprey-to-peer ratios.
+
+Usage: bench/compare/run.py [--series 100000] [--scrapes 20] [--connections 4] [--only osprey]
+Needs: scripts/install-bench-deps.sh (Debian prometheus, victoria-metrics; cc; cramjam), and a
+release build of Osprey (`swift build -c release`).
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "Tests", "InteropTests"))
+import prompb  # noqa: E402
+
+SAMPLES_PER_REQUEST = 2000
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def node_series(count):
+    """Label sets shaped like node_exporter's: ~100 metrics x instances x small label sets."""
+    families = [("node_cpu_seconds_total", [("cpu", [str(i) for i in range(8)]), ("mode", ["idle", "user", "system", "iowait", "irq", "nice", "softirq", "steal"])]),
+                ("node_network_receive_bytes_total", [("device", ["eth%d" % i for i in range(4)])]),
+                ("node_filesystem_avail_bytes", [("device", ["/dev/sda%d" % i for i in range(4)]), ("mountpoint", ["/", "/boot", "/var", "/home"]), ("fstype", ["ext4"])]),
+                ("node_disk_io_time_seconds_total", [("device", ["sd%s" % c for c in "abcd"])])]
+    per_instance = []
+    for name, dims in families:
+        combos = [[]]
+        for label, values in dims:
+            combos = [c + [(label, v)] for c in combos for v in values]
+        per_instance += [[("__name__", name)] + c for c in combos]
+    for i in range(60):
+        per_instance.append([("__name__", "node_gauge_%d" % i)])
+    out = []
+    instance = 0
+    while len(out) < count:
+        for labels in per_instance:
+            if len(out) == count:
+                break
+            out.append(dict(labels + [("instance", "host-%05d:9100" % instance), ("job", "node")]))
+        instance += 1
+    return out
+
+
+def build_workload(path, series_count, scrapes):
+    if os.path.exists(path):
+        return
+    series = node_series(series_count)
+    base = (int(time.time()) - scrapes * 15 - 60) * 1000
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        for scrape in range(scrapes):
+            t = base + scrape * 15_000
+            for start in range(0, series_count, SAMPLES_PER_REQUEST):
+                batch = [(labels, [(t, float(scrape * 7 + i % 13))]) for i, labels in enumerate(series[start:start + SAMPLES_PER_REQUEST])]
+                body = prompb.snappy(prompb.write_request(batch))
+                f.write(struct.pack("<II", len(body), start // SAMPLES_PER_REQUEST))
+                f.write(body)
+    os.rename(tmp, path)
+
+
+def proc_cpu_seconds(pid):
+    fields = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def proc_status_kib(pid, key):
+    for line in open("/proc/%d/status" % pid):
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def wait_ready(url, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except Exception:
+            time.sleep(0.2)
+    raise RuntimeError("server at %s not ready" % url)
+
+
+def http_json(url, data=None):
+    with urllib.request.urlopen(url, data=data, timeout=600) as r:
+        return json.loads(r.read())
+
+
+def servers(workdir, port):
+    osprey = os.path.join(ROOT, ".build", "release", "osprey")
+    return {
+        "osprey": ([osprey, "serve", "--storage.path", os.path.join(workdir, "osprey"),
+                    "--web.listen-address", "127.0.0.1:%d" % port, "--log.level", "warn"], "/-/ready"),
+        "prometheus": (["prometheus", "--config.file", os.path.join(workdir, "prom.yml"),
+                        "--storage.tsdb.path", os.path.join(workdir, "prometheus"),
+                        "--web.listen-address", "127.0.0.1:%d" % port, "--web.enable-remote-write-receiver",
+                        "--log.level", "warn"], "/-/ready"),
+        "victoriametrics": (["victoria-metrics", "-storageDataPath", os.path.join(workdir, "vm"),
+                             "-httpListenAddr", "127.0.0.1:%d" % port, "-retentionPeriod", "100y",
+                             "-loggerLevel", "ERROR", "-search.maxUniqueTimeseries", "10000000"], "/health"),
+    }
+
+
+def stored_samples(name, url, series_count, scrapes):
+    end = int(time.time()) + 60
+    if name == "osprey":
+        total = 0
+        body = prompb.snappy(prompb.read_request(0, end * 1000, [(2, "__name__", "node_.*")]))
+        req = urllib.request.Request(url + "/api/v1/read", data=body, headers={"Content-Encoding": "snappy", "Content-Type": "application/x-protobuf"})
+        with urllib.request.urlopen(req, timeout=600) as r:
+            for series in prompb.read_response(prompb.unsnappy(r.read()))[0].values():
+                total += len(series)
+        return total
+    if name == "victoriametrics":
+        urllib.request.urlopen(url + "/internal/force_flush", timeout=60).read()
+        time.sleep(2)
+    query = urllib.parse.quote('sum(count_over_time({__name__=~"node_.*"}[1h]))')
+    result = http_json("%s/api/v1/query?query=%s&time=%d" % (url, query, end - 60))["data"]["result"]
+    return int(float(result[0]["value"][1])) if result else 0
+
+
+def measure(name, args, ready_path, port, workload, connections, series_count, scrapes):
+    log = open(os.path.join(os.path.dirname(workload), name + ".log"), "wb")
+    process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+    url = "http://127.0.0.1:%d" % port
+    try:
+        wait_ready(url + ready_path)
+        cpu_before = proc_cpu_seconds(process.pid)
+        start = time.time()
+        out = subprocess.run([os.path.join(HERE, "loadgen"), str(port), "/api/v1/write", workload, str(connections)],
+                             capture_output=True, text=True)
+        wall = time.time() - start
+        cpu = proc_cpu_seconds(process.pid) - cpu_before
+        if out.returncode != 0:
+            print(out.stdout, out.stderr, file=sys.stderr)
+        peak_kib = proc_status_kib(process.pid, "VmHWM")
+        total = series_count * scrapes
+        stored = stored_samples(name, url, series_count, scrapes)
+        return {"server": name, "samples_per_s": total / wall, "cpu_s_per_million": cpu / (total / 1e6),
+                "peak_rss_mib": peak_kib / 1024, "rss_kib_per_series": peak_kib / series_count,
+                "stored": stored, "expected": total, "ok": stored == total and out.returncode == 0}
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--series", type=int, default=100_000)
+    parser.add_argument("--scrapes", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--only", action="append")
+    options = parser.parse_args()
+    subprocess.run(["cc", "-O2", "-pthread", "-o", os.path.join(HERE, "loadgen"), os.path.join(HERE, "loadgen.c")], check=True)
+    cache = os.path.join(tempfile.gettempdir(), "osprey-bench-%d-%d.bin" % (options.series, options.scrapes))
+    build_workload(cache, options.series, options.scrapes)
+    workdir = tempfile.mkdtemp(prefix="osprey-bench-")
+    open(os.path.join(workdir, "prom.yml"), "w").write("global:\n  scrape_interval: 1h\n")
+    shutil.copy(cache, os.path.join(workdir, "workload.bin"))
+    results = []
+    for name, (args, ready) in servers(workdir, 0).items():
+        if options.only and name not in options.only:
+            continue
+        port = free_port()
+        args, ready = servers(workdir, port)[name]
+        results.append(measure(name, args, ready, port, os.path.join(workdir, "workload.bin"), options.connections, options.series, options.scrapes))
+    print("\n%d series x %d scrapes = %d samples, %d connections" % (options.series, options.scrapes, options.series * options.scrapes, options.connections))
+    print("| server | samples/s | CPU-s per 1M samples | peak RSS MiB | RSS KiB/series | all stored |")
+    print("|---|---|---|---|---|---|")
+    for r in results:
+        print("| %s | %.0f | %.2f | %.0f | %.2f | %s (%d/%d) |" % (r["server"], r["samples_per_s"], r["cpu_s_per_million"], r["peak_rss_mib"], r["rss_kib_per_series"], "yes" if r["ok"] else "NO", r["stored"], r["expected"]))
+    by = {r["server"]: r for r in results}
+    if "osprey" in by:
+        o = by["osprey"]
+        for peer in ("prometheus", "victoriametrics"):
+            if peer in by:
+                p = by[peer]
+                print("osprey/%s: throughput %.2fx, CPU per sample %.2fx, RSS per series %.2fx" % (
+                    peer, o["samples_per_s"] / p["samples_per_s"], o["cpu_s_per_million"] / p["cpu_s_per_million"], o["rss_kib_per_series"] / p["rss_kib_per_series"]))
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
