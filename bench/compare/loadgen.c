@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 /* Remote-write load generator for bench/compare: sends pre-encoded, snappy-compressed
  * WriteRequest bodies (one file of length-prefixed bodies) over N keep-alive HTTP/1.1
  * connections to 127.0.0.1:PORT/PATH and reports how many were acknowledged with 2xx.

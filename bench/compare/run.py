@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -117,7 +118,7 @@ def servers(workdir, port):
                     "--web.listen-address", "127.0.0.1:%d" % port, "--log.level", "warn"], "/-/ready"),
         "prometheus": (["prometheus", "--config.file", os.path.join(workdir, "prom.yml"),
                         "--storage.tsdb.path", os.path.join(workdir, "prometheus"),
-                        "--web.listen-address", "127.0.0.1:%d" % port, "--web.enable-remote-write-receiver",
+                        "--web.listen-address", "127.0.0.1:%d" % port, "--web.enable-remote-write-receiver", "--storage.remote.read-sample-limit=0",
                         "--log.level", "warn"], "/-/ready"),
         "victoriametrics": (["victoria-metrics", "-storageDataPath", os.path.join(workdir, "vm"),
                              "-httpListenAddr", "127.0.0.1:%d" % port, "-retentionPeriod", "100y",
@@ -126,21 +127,26 @@ def servers(workdir, port):
 
 
 def stored_samples(name, url, series_count, scrapes):
+    """Counts stored samples: remote read for Osprey and Prometheus, /api/v1/export for VM."""
     end = int(time.time()) + 60
-    if name == "osprey":
-        total = 0
-        body = prompb.snappy(prompb.read_request(0, end * 1000, [(2, "__name__", "node_.*")]))
-        req = urllib.request.Request(url + "/api/v1/read", data=body, headers={"Content-Encoding": "snappy", "Content-Type": "application/x-protobuf"})
-        with urllib.request.urlopen(req, timeout=600) as r:
-            for series in prompb.read_response(prompb.unsnappy(r.read()))[0].values():
-                total += len(series)
-        return total
     if name == "victoriametrics":
         urllib.request.urlopen(url + "/internal/force_flush", timeout=60).read()
         time.sleep(2)
-    query = urllib.parse.quote('sum(count_over_time({__name__=~"node_.*"}[1h]))')
-    result = http_json("%s/api/v1/query?query=%s&time=%d" % (url, query, end - 60))["data"]["result"]
-    return int(float(result[0]["value"][1])) if result else 0
+        query = urllib.parse.urlencode({"match[]": '{__name__=~"node_.*"}', "start": "0", "end": str(end)})
+        total = 0
+        with urllib.request.urlopen(url + "/api/v1/export?" + query, timeout=600) as r:
+            for line in r:
+                if line.strip():
+                    total += len(json.loads(line)["values"])
+        return total
+    total = 0
+    body = prompb.snappy(prompb.read_request(0, end * 1000, [(2, "__name__", "node_.*")]))
+    req = urllib.request.Request(url + "/api/v1/read", data=body, headers={
+        "Content-Encoding": "snappy", "Content-Type": "application/x-protobuf", "X-Prometheus-Remote-Read-Version": "0.1.0"})
+    with urllib.request.urlopen(req, timeout=600) as r:
+        for series in prompb.read_response(prompb.unsnappy(r.read()))[0].values():
+            total += len(series)
+    return total
 
 
 def measure(name, args, ready_path, port, workload, connections, series_count, scrapes):
