@@ -13,11 +13,25 @@ import OspreyStorage
 struct RemoteWriteAPI: Sendable {
     let appendable: any MetricAppendable
     let settings: RemoteWriteSettings
+    /// Label bytes → series reference of series already stored, shared by all requests.
+    let seriesCache = SeriesRefCache()
 
     func register(on router: Router<BasicRequestContext>) {
         router.post("/api/v1/write") { request, _ in
             await write(request)
         }
+    }
+
+    private func decode(_ body: [UInt8], _ version: ProtoVersion, cache: SeriesRefCache?) throws(IngestError) -> RemoteWriteRequest {
+        let result = body.withUnsafeBytes { bytes in
+            Result { () throws(IngestError) -> RemoteWriteRequest in
+                switch version {
+                case .v1: return try RemoteWriteDecoder.decodeV1(bytes, cache: cache)
+                case .v2: return try RemoteWriteDecoder.decodeV2(bytes)
+                }
+            }
+        }
+        return try result.get()
     }
 
     private enum ProtoVersion {
@@ -35,14 +49,15 @@ struct RemoteWriteAPI: Sendable {
             let body = try await request.collectBody(upTo: settings.maxBodyBytes)
             let raw = Array(buffer: body)
             let decompressed = try RemoteWriteDecoder.decompress(raw, maxDecodedBytes: settings.maxBodyBytes)
-            let decoded = try decompressed.withUnsafeBytes { bytes throws(IngestError) in
-                switch version {
-                case .v1: return try RemoteWriteDecoder.decodeV1(bytes)
-                case .v2: return try RemoteWriteDecoder.decodeV2(bytes)
-                }
-            }
             let ingester = RemoteWriteIngester(limits: RemoteWriteLimits(), nameValidation: settings.nameValidation)
-            let result = try await ingester.ingest(decoded, into: appendable.appender())
+            let result: RemoteWriteResult
+            do {
+                let decoded = try decode(decompressed, version, cache: seriesCache)
+                result = try await ingester.ingest(decoded, into: appendable.appender(), cache: version == .v1 ? seriesCache : nil)
+            } catch is RemoteWriteIngester.StaleCacheError {
+                let decoded = try decode(decompressed, version, cache: nil)
+                result = try await ingester.ingest(decoded, into: appendable.appender())
+            }
             var response: Response
             if let rejection = result.rejectionSummary {
                 response = ErrorMapping.textResponse(for: APIError(.badData, rejection))

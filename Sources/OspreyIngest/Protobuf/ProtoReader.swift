@@ -113,8 +113,15 @@ package struct ProtoReader {
     /// A UTF-8 string; invalid UTF-8 is an error.
     package mutating func readString() throws(IngestError) -> String {
         let range = try readLengthDelimitedRange()
-        let slice = UnsafeRawBufferPointer(rebasing: base[range])
-        guard let string = String(validating: slice.bindMemory(to: UInt8.self), as: UTF8.self) else {
+        let bytes = UnsafeRawBufferPointer(rebasing: base[range]).assumingMemoryBound(to: UInt8.self)
+        // ASCII (almost every label) needs no validation; `String(validating:)` is much slower.
+        var ascii = true
+        for byte in bytes where byte >= 0x80 {
+            ascii = false
+            break
+        }
+        if ascii { return String(decoding: bytes, as: UTF8.self) }
+        guard let string = String(validating: bytes, as: UTF8.self) else {
             throw error("invalid UTF-8 in string", at: range.lowerBound)
         }
         return string

@@ -1,4 +1,4 @@
-package import OspreyModel
+import OspreyModel
 
 /// Decodes a remote-write `Histogram` message (same fields in 1.0 and 2.0) into float form:
 /// integer bucket deltas become absolute float counts.

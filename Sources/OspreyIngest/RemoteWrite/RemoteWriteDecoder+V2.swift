@@ -1,4 +1,4 @@
-package import OspreyModel
+import OspreyModel
 
 extension RemoteWriteDecoder {
     /// Decodes an `io.prometheus.write.v2.Request`: `symbols = 4`, `timeseries = 5`; series

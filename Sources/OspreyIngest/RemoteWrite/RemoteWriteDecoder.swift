@@ -17,8 +17,9 @@ package enum RemoteWriteDecoder {
         }
     }
 
-    /// Decodes a `prometheus.WriteRequest`.
-    package static func decodeV1(_ body: UnsafeRawBufferPointer) throws(IngestError) -> RemoteWriteRequest {
+    /// Decodes a `prometheus.WriteRequest`. With a `cache`, series whose label bytes it knows
+    /// come back with ``RemoteTimeSeries/cachedRef`` set and no labels decoded.
+    package static func decodeV1(_ body: UnsafeRawBufferPointer, cache: SeriesRefCache? = nil) throws(IngestError) -> RemoteWriteRequest {
         var reader = ProtoReader(body)
         var request = RemoteWriteRequest()
         while !reader.isAtEnd {
@@ -27,7 +28,11 @@ package enum RemoteWriteDecoder {
             case 1:
                 try reader.expect(wire, .lengthDelimited, field: field)
                 var message = try reader.readMessage()
-                request.timeseries.append(try decodeV1Series(&message))
+                if let cache, let cached = try decodeV1CachedSeries(message, cache) {
+                    request.timeseries.append(cached)
+                } else {
+                    request.timeseries.append(try decodeV1Series(&message, learning: cache != nil))
+                }
             case 3:
                 try reader.expect(wire, .lengthDelimited, field: field)
                 var message = try reader.readMessage()
@@ -39,34 +44,87 @@ package enum RemoteWriteDecoder {
         return request
     }
 
-    private static func decodeV1Series(_ reader: inout ProtoReader) throws(IngestError) -> RemoteTimeSeries {
-        var labels: [Label] = []
+    /// The leading run of label fields of a series message: its byte range and the reader after it.
+    private static func labelPrefix(_ message: ProtoReader) throws(IngestError) -> (Range<Int>, ProtoReader) {
+        var probe = message
+        let start = probe.offset
+        var end = start
+        while !probe.isAtEnd {
+            let before = probe
+            let (field, wire) = try probe.readTag()
+            guard field == 1 else {
+                probe = before
+                break
+            }
+            try probe.skip(wire)
+            end = probe.offset
+        }
+        return (start..<end, probe)
+    }
+
+    /// The series decoded without its labels when the cache knows its label bytes; nil otherwise
+    /// (including when label fields follow other fields, which the cache key would not cover).
+    private static func decodeV1CachedSeries(_ message: ProtoReader, _ cache: SeriesRefCache) throws(IngestError) -> RemoteTimeSeries? {
+        let (range, rest) = try labelPrefix(message)
+        guard !range.isEmpty, let ref = cache.ref(for: message.bytes(range)) else { return nil }
+        var reader = rest
         var series = RemoteTimeSeries(labels: .empty)
+        series.cachedRef = ref
         while !reader.isAtEnd {
             let (field, wire) = try reader.readTag()
-            switch field {
-            case 1:
+            guard try decodeV1SeriesField(field, wire, &reader, into: &series) else { return nil }
+        }
+        return series
+    }
+
+    private static func decodeV1Series(_ reader: inout ProtoReader, learning: Bool) throws(IngestError) -> RemoteTimeSeries {
+        var labels: [Label] = []
+        var series = RemoteTimeSeries(labels: .empty)
+        if learning {
+            let (range, _) = try labelPrefix(reader)
+            if !range.isEmpty { series.cacheKey = Array(reader.bytes(range)) }
+        }
+        var sawOtherField = false
+        while !reader.isAtEnd {
+            let (field, wire) = try reader.readTag()
+            if field == 1 {
                 try reader.expect(wire, .lengthDelimited, field: field)
                 var message = try reader.readMessage()
                 labels.append(try decodeLabel(&message))
-            case 2:
-                try reader.expect(wire, .lengthDelimited, field: field)
-                var message = try reader.readMessage()
-                series.samples.append(try decodeSample(&message))
-            case 3:
-                try reader.expect(wire, .lengthDelimited, field: field)
-                var message = try reader.readMessage()
-                series.exemplars.append(try decodeV1Exemplar(&message))
-            case 4:
-                try reader.expect(wire, .lengthDelimited, field: field)
-                var message = try reader.readMessage()
-                series.histograms.append(try HistogramDecoder.decode(&message))
-            default:
-                try reader.skip(wire)
+                // A label after other fields is not covered by the prefix key: do not cache.
+                if sawOtherField { series.cacheKey = nil }
+            } else {
+                sawOtherField = true
+                _ = try decodeV1SeriesField(field, wire, &reader, into: &series)
             }
         }
         series.labels = Labels(sortingKeepingDuplicates: labels)
         return series
+    }
+
+    /// Decodes one non-label field of a series; returns false for a label field.
+    private static func decodeV1SeriesField(
+        _ field: Int, _ wire: WireType, _ reader: inout ProtoReader, into series: inout RemoteTimeSeries
+    ) throws(IngestError) -> Bool {
+        switch field {
+        case 1:
+            return false
+        case 2:
+            try reader.expect(wire, .lengthDelimited, field: field)
+            var message = try reader.readMessage()
+            series.samples.append(try decodeSample(&message))
+        case 3:
+            try reader.expect(wire, .lengthDelimited, field: field)
+            var message = try reader.readMessage()
+            series.exemplars.append(try decodeV1Exemplar(&message))
+        case 4:
+            try reader.expect(wire, .lengthDelimited, field: field)
+            var message = try reader.readMessage()
+            series.histograms.append(try HistogramDecoder.decode(&message))
+        default:
+            try reader.skip(wire)
+        }
+        return true
     }
 
     private static func decodeLabel(_ reader: inout ProtoReader) throws(IngestError) -> Label {

@@ -54,36 +54,52 @@ package struct RemoteWriteIngester: Sendable {
         self.nameValidation = nameValidation
     }
 
+    /// Thrown when a cached series reference is no longer known to the storage: nothing was
+    /// applied, the cache was cleared; decode the body again without the cache and retry.
+    package struct StaleCacheError: Error {}
+
     /// Validates, appends and commits `request`. Throws ``IngestError`` for invalid input (and
-    /// appends nothing) and `StorageError` when the engine fails (after rolling back).
-    package func ingest(_ request: RemoteWriteRequest, into appender: any MetricAppender) async throws -> RemoteWriteResult {
+    /// appends nothing) and `StorageError` when the engine fails (after rolling back). Series
+    /// carrying a ``RemoteTimeSeries/cacheKey`` are remembered in `cache` once committed.
+    package func ingest(_ request: RemoteWriteRequest, into appender: any MetricAppender, cache: SeriesRefCache? = nil) async throws -> RemoteWriteResult {
         var series: [Labels] = []
         series.reserveCapacity(request.timeseries.count)
-        for (index, entry) in request.timeseries.enumerated() {
-            series.append(try validate(entry.labels, index: index))
+        for index in request.timeseries.indices {
+            // A cached series was validated when it was first stored.
+            let labels = request.timeseries[index].cachedRef == nil ? try validate(request.timeseries[index].labels, index: index) : .empty
+            series.append(labels)
         }
         var metadataByFamily: [String: MetricMetadata] = [:]
         for entry in request.metadata where !entry.metricFamilyName.isEmpty {
             metadataByFamily[entry.metricFamilyName] = entry.metadata
         }
         var result = RemoteWriteResult()
+        var learned: [([UInt8], SeriesRef)] = []
         do {
-            for (index, entry) in request.timeseries.enumerated() {
-                try append(entry, labels: series[index], metadataByFamily, appender, &result)
+            for index in request.timeseries.indices {
+                let ref = try append(request.timeseries[index], labels: series[index], metadataByFamily, appender, &result)
+                if cache != nil, let key = request.timeseries[index].cacheKey, let ref { learned.append((key, ref)) }
             }
+        } catch where error.code == .unknownSeriesRef {
+            appender.rollback()
+            cache?.removeAll()
+            throw StaleCacheError()
         } catch {
             appender.rollback()
             throw error
         }
         _ = try await appender.commit()
+        if let cache {
+            for (key, ref) in learned { cache.insert(key, ref) }
+        }
         return result
     }
 
     private func append(
         _ entry: RemoteTimeSeries, labels: Labels, _ metadataByFamily: [String: MetricMetadata],
         _ appender: any MetricAppender, _ result: inout RemoteWriteResult
-    ) throws(StorageError) {
-        var ref: SeriesRef?
+    ) throws(StorageError) -> SeriesRef? {
+        var ref: SeriesRef? = entry.cachedRef
         if let start = entry.startTimestampMs,
            let firstTimestampMs = entry.samples.first?.timestampMs ?? entry.histograms.first?.timestampMs,
            let stored = try tolerant(labels, start, &result, { () throws(StorageError) in
@@ -115,6 +131,7 @@ package struct RemoteWriteIngester: Sendable {
         if let metadata = entry.metadata ?? familyMetadata(labels, metadataByFamily) {
             ref = try appender.updateMetadata(ref, labels: labels, metadata: metadata)
         }
+        return ref
     }
 
     /// Runs one append; sample-level rejections are counted and return nil, others rethrow.
@@ -150,6 +167,9 @@ package struct RemoteWriteIngester: Sendable {
         guard labels.count <= limits.labelLimit else {
             throw IngestError(code: .badRequest, message: "series \(index) \(labels) has \(labels.count) labels, more than the limit of \(limits.labelLimit)")
         }
+        // One pass over the labels: lengths, empty names and values, duplicates, name syntax.
+        var hasEmptyValue = false
+        var previousName: String?
         for label in labels {
             guard label.name.utf8.count <= limits.labelNameLengthLimit else {
                 throw IngestError(code: .badRequest, message: "label name \"\(label.name.prefix(64))…\" of series \(index) is longer than \(limits.labelNameLengthLimit) bytes")
@@ -157,19 +177,20 @@ package struct RemoteWriteIngester: Sendable {
             guard label.value.utf8.count <= limits.labelValueLengthLimit else {
                 throw IngestError(code: .badRequest, message: "value of label \"\(label.name)\" of series \(index) is longer than \(limits.labelValueLengthLimit) bytes")
             }
+            if label.name == previousName {
+                throw IngestError(code: .badRequest, message: "duplicate label name \"\(label.name)\" in series \(index) \(labels)")
+            }
+            previousName = label.name
+            let valid = label.name == Labels.metricNameLabel
+                ? nameValidation.isValidMetricName(label.value) || label.value.isEmpty
+                : nameValidation.isValidLabelName(label.name)
+            guard valid else {
+                let what = label.name == Labels.metricNameLabel ? "metric name \"\(label.value)\"" : "label name \"\(label.name)\""
+                throw IngestError(code: .badRequest, message: "invalid \(what) in series \(index) \(labels)")
+            }
+            hasEmptyValue = hasEmptyValue || label.value.isEmpty
         }
-        let cleaned = labels.contains { $0.value.isEmpty } ? Labels(sortedUnchecked: labels.filter { !$0.value.isEmpty }) : labels
-        if labels.contains(where: { $0.name.isEmpty }) {
-            throw IngestError(code: .badRequest, message: "invalid label name \"\" in series \(index) \(labels)")
-        }
-        if let duplicate = labels.duplicateName {
-            throw IngestError(code: .badRequest, message: "duplicate label name \"\(duplicate)\" in series \(index) \(labels)")
-        }
-        do {
-            try nameValidation.validate(cleaned)
-        } catch {
-            throw IngestError(code: .badRequest, message: "\(error.message) (series \(index))")
-        }
+        let cleaned = hasEmptyValue ? Labels(sortedUnchecked: labels.filter { !$0.value.isEmpty }) : labels
         guard !cleaned.isEmpty else {
             throw IngestError(code: .badRequest, message: "series \(index) has no labels")
         }

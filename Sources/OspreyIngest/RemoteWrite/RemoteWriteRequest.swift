@@ -1,4 +1,5 @@
 package import OspreyModel
+package import OspreyStorage
 
 /// A histogram sample of a remote-write series.
 package struct RemoteHistogramSample: Hashable, Sendable {
@@ -28,6 +29,10 @@ package struct RemoteTimeSeries: Hashable, Sendable {
     package var metadata: MetricMetadata?
     /// Start ("created") timestamp of a counter or histogram, 2.0 only.
     package var startTimestampMs: Int64?
+    /// Set when a ``SeriesRefCache`` knew the series: `labels` is then empty and not needed.
+    package var cachedRef: SeriesRef?
+    /// The raw label bytes to remember in the cache once the series is stored.
+    package var cacheKey: [UInt8]?
 
     /// Creates a series.
     package init(

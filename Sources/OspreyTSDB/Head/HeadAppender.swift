@@ -18,10 +18,17 @@ package final class HeadAppender: MetricAppender {
     private var samples: [Pending] = []
     private var exemplars: [(MemSeries, Exemplar)] = []
     private var metadata: [(MemSeries, MetricMetadata)] = []
-    /// Newest timestamp and value per series within this batch, for in-batch ordering checks.
-    private var batchLatest: [UInt64: (timestampMs: Int64, value: Double)] = [:]
+    /// Identifies this appender's buffered samples in ``SeriesState/pendingAppender``; changes
+    /// after every commit or rollback.
+    private var id: UInt64 = HeadAppender.nextID()
     private var seriesCreated = 0
     private var lastSeries: MemSeries?
+
+    private static let lastID = Atomic<UInt64>(0)
+
+    private static func nextID() -> UInt64 {
+        lastID.add(1, ordering: .relaxed).newValue
+    }
 
     init(head: Head) {
         self.head = head
@@ -33,22 +40,29 @@ package final class HeadAppender: MetricAppender {
             throw StorageError(code: .outOfBounds, message: "out of bounds: sample at \(timestampMs) is older than the head")
         }
         let window = head.options.outOfOrderTimeWindowMs
-        if let latest = batchLatest[series.ref], timestampMs <= latest.timestampMs {
-            if timestampMs == latest.timestampMs {
-                if value.bitPattern == latest.value.bitPattern { return SeriesRef(series.ref) }
-                throw rejection(.duplicateSampleForTimestamp, series, timestampMs)
+        let id = self.id
+        let verdict: Result<Appendability, StorageErrorCodeOnly> = series.state.withLock { state in
+            if state.pendingAppender == id && timestampMs <= state.pendingMaxTimeMs {
+                if timestampMs == state.pendingMaxTimeMs {
+                    return value.bitPattern == state.pendingLastValue.bitPattern ? .success(.duplicate) : .failure(.duplicateSampleForTimestamp)
+                }
+                if window == 0 { return .failure(.outOfOrderSample) }
             }
-            if window == 0 { throw rejection(.outOfOrderSample, series, timestampMs) }
+            let verdict = state.appendability(timestampMs: timestampMs, value: value, outOfOrderWindowMs: window)
+            if case .success(let kind) = verdict, kind != .duplicate {
+                if state.pendingAppender != id || timestampMs > state.pendingMaxTimeMs {
+                    state.pendingAppender = id
+                    state.pendingMaxTimeMs = timestampMs
+                    state.pendingLastValue = value
+                }
+            }
+            return verdict
         }
-        let verdict = series.state.withLock { $0.appendability(timestampMs: timestampMs, value: value, outOfOrderWindowMs: window) }
         switch verdict {
         case .success(.duplicate):
             return SeriesRef(series.ref)
         case .success:
             samples.append(Pending(series: series, timestampMs: timestampMs, value: value))
-            if timestampMs > (batchLatest[series.ref]?.timestampMs ?? .min) {
-                batchLatest[series.ref] = (timestampMs, value)
-            }
             return SeriesRef(series.ref)
         case .failure(let code):
             throw rejection(code, series, timestampMs)
@@ -75,7 +89,8 @@ package final class HeadAppender: MetricAppender {
     package func appendStartTimestamp(_ ref: SeriesRef?, labels: Labels, startTimestampMs: Int64, timestampMs: Int64) throws(StorageError) -> SeriesRef {
         let series = try resolve(ref, labels)
         guard startTimestampMs < timestampMs else { return SeriesRef(series.ref) }
-        let newest = max(series.state.withLock { $0.maxTimeMs }, batchLatest[series.ref]?.timestampMs ?? .min)
+        let id = self.id
+        let newest = series.state.withLock { max($0.maxTimeMs, $0.pendingAppender == id ? $0.pendingMaxTimeMs : .min) }
         // As Prometheus' AppendCTZeroSample: only a start newer than what is stored adds a zero.
         guard startTimestampMs > newest else { return SeriesRef(series.ref) }
         return try append(SeriesRef(series.ref), labels: labels, timestampMs: startTimestampMs, value: 0)
@@ -169,7 +184,7 @@ package final class HeadAppender: MetricAppender {
         samples.removeAll(keepingCapacity: true)
         exemplars.removeAll()
         metadata.removeAll()
-        batchLatest.removeAll(keepingCapacity: true)
+        id = HeadAppender.nextID()
         seriesCreated = 0
         lastSeries = nil
     }

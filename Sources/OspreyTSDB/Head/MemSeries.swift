@@ -34,6 +34,13 @@ package struct SeriesState: Sendable {
     package var exemplars: [Exemplar] = []
     /// Whether a WAL series record for this series has been written in this WAL.
     package var loggedToWAL = false
+    /// The appender that last buffered a sample for this series, with that sample's time and
+    /// value, so an appender can order samples within its batch without a map of its own.
+    package var pendingAppender: UInt64 = 0
+    /// Newest timestamp buffered by ``pendingAppender``.
+    package var pendingMaxTimeMs: Int64 = .min
+    /// Value buffered at ``pendingMaxTimeMs``.
+    package var pendingLastValue: Double = 0
 
     /// Whether the series holds any sample.
     package var isEmpty: Bool { maxTimeMs == .min && outOfOrder.isEmpty }

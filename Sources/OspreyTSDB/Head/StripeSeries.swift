@@ -18,7 +18,10 @@ package final class StripeSeries: Sendable {
 
     private let mask: Int
     private let byHash: [Stripe<[UInt64: Bucket]>]
-    private let byRef: [Stripe<[UInt64: MemSeries]>]
+    /// Series by reference: stripe `ref & mask` holds slot `ref >> stripeShift`. References are
+    /// dense (a counter, or Prometheus' WAL counter), so arrays beat hashing here.
+    private let byRef: [Stripe<RefSlots>]
+    private let stripeShift: Int
     private let count = Atomic<Int>(0)
 
     /// Creates maps with `stripeCount` stripes (rounded up to a power of two).
@@ -27,7 +30,8 @@ package final class StripeSeries: Sendable {
         while stripes < stripeCount { stripes <<= 1 }
         mask = stripes - 1
         byHash = (0..<stripes).map { _ in Stripe([:]) }
-        byRef = (0..<stripes).map { _ in Stripe([:]) }
+        byRef = (0..<stripes).map { _ in Stripe(RefSlots()) }
+        stripeShift = stripes.trailingZeroBitCount
     }
 
     /// Number of series.
@@ -42,7 +46,7 @@ package final class StripeSeries: Sendable {
 
     /// The series with this reference, if present.
     package func series(ref: UInt64) -> MemSeries? {
-        byRef[Int(truncatingIfNeeded: ref) & mask].lock.withLock { $0[ref] }
+        byRef[Int(truncatingIfNeeded: ref) & mask].lock.withLock { $0[ref >> UInt64(stripeShift)] }
     }
 
     /// Returns the existing series with these labels, or inserts the one `make` creates.
@@ -61,7 +65,8 @@ package final class StripeSeries: Sendable {
             return (fresh, true)
         }
         if created {
-            byRef[Int(truncatingIfNeeded: series.ref) & mask].lock.withLock { $0[series.ref] = series }
+            let slot = series.ref >> UInt64(stripeShift)
+            byRef[Int(truncatingIfNeeded: series.ref) & mask].lock.withLock { $0[slot] = series }
             count.add(1, ordering: .relaxed)
         }
         return (series, created)
@@ -70,7 +75,7 @@ package final class StripeSeries: Sendable {
     /// Calls `body` for every series, one stripe at a time (no lock is held during `body`).
     package func forEach(_ body: (MemSeries) throws -> Void) rethrows {
         for stripe in byRef {
-            let list = stripe.lock.withLock { Array($0.values) }
+            let list = stripe.lock.withLock { $0.all() }
             for series in list { try body(series) }
         }
     }
@@ -81,5 +86,36 @@ package final class StripeSeries: Sendable {
         case .one(let series): return series.labels == labels ? series : nil
         case .many(let list): return list.first { $0.labels == labels }
         }
+    }
+}
+
+/// Slots of one reference stripe: a dense array for small slot numbers, a dictionary for the
+/// rare huge ones (a WAL written by another tool with sparse references).
+struct RefSlots {
+    private static let denseLimit: UInt64 = 1 << 24
+    private var dense: [MemSeries?] = []
+    private var sparse: [UInt64: MemSeries] = [:]
+
+    subscript(slot: UInt64) -> MemSeries? {
+        get {
+            if slot < UInt64(dense.count) { return dense[Int(slot)] }
+            return slot < Self.denseLimit ? nil : sparse[slot]
+        }
+        set {
+            guard slot < Self.denseLimit else {
+                sparse[slot] = newValue
+                return
+            }
+            let index = Int(slot)
+            if index >= dense.count {
+                dense.reserveCapacity(Swift.max(index + 1, dense.count * 2))
+                dense.append(contentsOf: repeatElement(nil, count: index + 1 - dense.count))
+            }
+            dense[index] = newValue
+        }
+    }
+
+    func all() -> [MemSeries] {
+        dense.compactMap { $0 } + Array(sparse.values)
     }
 }
