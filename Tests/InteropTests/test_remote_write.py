@@ -106,3 +106,31 @@ def test_series_and_label_apis_follow_prometheus(start_osprey):
     metrics = requests.get(osprey.url + "/metrics").text
     assert "osprey_tsdb_head_samples_appended_total" in metrics
     assert "osprey_http_requests_total" in metrics
+
+
+def test_bodies_over_the_limit_are_rejected_with_400(start_osprey):
+    osprey = start_osprey(extra=("--web.remote-write.max-body-bytes", "2000"))
+    t0 = now_ms()
+    big = [({"__name__": "big", "i": str(i), "pad": "x" * 50}, [(t0, 1.0)]) for i in range(200)]
+    response = remote_write(osprey.url, big)
+    assert response.status_code == 400
+    assert "max-body-bytes" in response.text
+    assert series(osprey.url, "big") == []
+    small = remote_write(osprey.url, [({"__name__": "small"}, [(t0, 1.0)])])
+    assert small.status_code == 204
+
+
+def test_config_errors_name_file_line_and_key(workdir):
+    import os
+    import subprocess
+
+    from conftest import osprey_binary
+    path = os.path.join(workdir, "osprey.yml")
+    with open(path, "w") as f:
+        f.write("global:\n  scrape_interval: 15s\n  evaluation_intervall: 1m\n")
+    result = subprocess.run([osprey_binary(), "serve", "--config.file", path, "--storage.path", os.path.join(workdir, "d"),
+                             "--web.listen-address", "127.0.0.1:0"], capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "%s:3: global.evaluation_intervall: unknown key" % path in result.stderr + result.stdout
+    check = subprocess.run([osprey_binary(), "check", "config", path], capture_output=True, text=True, timeout=60)
+    assert check.returncode == 1 and "osprey.yml:3" in check.stdout

@@ -150,6 +150,8 @@ def stored_samples(name, url, series_count, scrapes):
 
 
 def measure(name, args, ready_path, port, workload, connections, series_count, scrapes):
+    os.sync()  # earlier servers' and the workload copy's dirty pages must not skew this run
+    time.sleep(1)
     log = open(os.path.join(os.path.dirname(workload), name + ".log"), "wb")
     process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
     url = "http://127.0.0.1:%d" % port

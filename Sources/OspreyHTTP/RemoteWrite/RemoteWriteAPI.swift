@@ -71,7 +71,8 @@ struct RemoteWriteAPI: Sendable {
         } catch let error as StorageError {
             return ErrorMapping.textResponse(for: ErrorMapping.apiError(for: error))
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-            return ErrorMapping.textResponse(for: APIError(.tooLarge, "request body larger than \(settings.maxBodyBytes) bytes"))
+            // A 4xx that clients do not retry; 400 as for every other unacceptable body.
+            return ErrorMapping.textResponse(for: APIError(.badData, "request body larger than \(settings.maxBodyBytes) bytes (--web.remote-write.max-body-bytes)"))
         } catch {
             return ErrorMapping.textResponse(for: APIError(.internal, "\(error)"))
         }
@@ -109,7 +110,7 @@ struct RemoteWriteAPI: Sendable {
 
     private func apiError(_ error: IngestError) -> APIError {
         switch error.code {
-        case .tooLarge: return APIError(.tooLarge, error.description)
+        case .tooLarge: return APIError(.badData, "\(error.description) (--web.remote-write.max-body-bytes)")
         case .unsupported: return APIError(.unsupportedMediaType, error.description)
         default: return APIError(.badData, error.description)
         }

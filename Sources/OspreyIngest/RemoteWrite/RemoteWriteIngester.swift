@@ -96,7 +96,7 @@ package struct RemoteWriteIngester: Sendable {
     }
 
     private func append(
-        _ entry: RemoteTimeSeries, labels: Labels, _ metadataByFamily: [String: MetricMetadata],
+        _ entry: borrowing RemoteTimeSeries, labels: Labels, _ metadataByFamily: [String: MetricMetadata],
         _ appender: any MetricAppender, _ result: inout RemoteWriteResult
     ) throws(StorageError) -> SeriesRef? {
         var ref: SeriesRef? = entry.cachedRef
