@@ -63,7 +63,7 @@ extension RemoteWriteDecoder {
             case 2:
                 try reader.expect(wire, .lengthDelimited, field: field)
                 var message = try reader.readMessage()
-                series.samples.append(try decodeSample(&message))
+                series.sampleList.append(try decodeSample(&message))
             case 3:
                 try reader.expect(wire, .lengthDelimited, field: field)
                 var message = try reader.readMessage()

@@ -101,20 +101,20 @@ package struct RemoteWriteIngester: Sendable {
     ) throws(StorageError) -> SeriesRef? {
         var ref: SeriesRef? = entry.cachedRef
         if let start = entry.startTimestampMs,
-           let firstTimestampMs = entry.samples.first?.timestampMs ?? entry.histograms.first?.timestampMs,
+           let firstTimestampMs = entry.sampleList.first?.timestampMs ?? entry.histograms.first?.timestampMs,
            let stored = try tolerant(labels, start, &result, { () throws(StorageError) in
                try appender.appendStartTimestamp(ref, labels: labels, startTimestampMs: start, timestampMs: firstTimestampMs)
            })
         {
             ref = stored
         }
-        for sample in entry.samples {
-            if let stored = try tolerant(labels, sample.timestampMs, &result, { () throws(StorageError) in
-                try appender.append(ref, labels: labels, timestampMs: sample.timestampMs, value: sample.value)
-            }) {
-                ref = stored
-                result.samplesWritten += 1
-            }
+        switch entry.sampleList {
+        case .empty:
+            break
+        case .one(let sample):
+            ref = try appendSample(sample, ref, labels, appender, &result)
+        case .many(let list):
+            for sample in list { ref = try appendSample(sample, ref, labels, appender, &result) }
         }
         for histogram in entry.histograms {
             if let stored = try tolerant(labels, histogram.timestampMs, &result, { () throws(StorageError) in
@@ -132,6 +132,16 @@ package struct RemoteWriteIngester: Sendable {
             ref = try appender.updateMetadata(ref, labels: labels, metadata: metadata)
         }
         return ref
+    }
+
+    private func appendSample(
+        _ sample: Sample, _ ref: SeriesRef?, _ labels: Labels, _ appender: any MetricAppender, _ result: inout RemoteWriteResult
+    ) throws(StorageError) -> SeriesRef? {
+        guard let stored = try tolerant(labels, sample.timestampMs, &result, { () throws(StorageError) in
+            try appender.append(ref, labels: labels, timestampMs: sample.timestampMs, value: sample.value)
+        }) else { return ref }
+        result.samplesWritten += 1
+        return stored
     }
 
     /// Runs one append; sample-level rejections are counted and return nil, others rethrow.

@@ -15,12 +15,64 @@ package struct RemoteHistogramSample: Hashable, Sendable {
     }
 }
 
+/// The samples of one series. Most remote-write series carry exactly one sample per request,
+/// so that case is stored inline: no array (and no allocation) per series on the hot path.
+package enum SampleList: Hashable, Sendable {
+    case empty
+    case one(Sample)
+    case many([Sample])
+
+    /// A list holding `samples`.
+    package init(_ samples: [Sample]) {
+        switch samples.count {
+        case 0: self = .empty
+        case 1: self = .one(samples[0])
+        default: self = .many(samples)
+        }
+    }
+
+    /// Adds a sample at the end.
+    package mutating func append(_ sample: Sample) {
+        switch self {
+        case .empty: self = .one(sample)
+        case .one(let first): self = .many([first, sample])
+        case .many(var list):
+            self = .empty
+            list.append(sample)
+            self = .many(list)
+        }
+    }
+
+    /// The samples as an array (allocates; for tests and cold paths).
+    package var array: [Sample] {
+        switch self {
+        case .empty: return []
+        case .one(let sample): return [sample]
+        case .many(let list): return list
+        }
+    }
+
+    /// The first sample, if any.
+    package var first: Sample? {
+        switch self {
+        case .empty: return nil
+        case .one(let sample): return sample
+        case .many(let list): return list.first
+        }
+    }
+}
+
 /// One series of a remote-write request, in the form both protocol versions decode to.
 package struct RemoteTimeSeries: Hashable, Sendable {
     /// The labels, sorted; duplicates are kept so validation can reject them.
     package var labels: Labels
     /// Float samples in request order.
-    package var samples: [Sample]
+    package var sampleList: SampleList
+    /// Float samples in request order, as an array.
+    package var samples: [Sample] {
+        get { sampleList.array }
+        set { sampleList = SampleList(newValue) }
+    }
     /// Exemplars.
     package var exemplars: [Exemplar]
     /// Native histogram samples.
@@ -40,7 +92,7 @@ package struct RemoteTimeSeries: Hashable, Sendable {
         metadata: MetricMetadata? = nil, startTimestampMs: Int64? = nil
     ) {
         self.labels = labels
-        self.samples = samples
+        self.sampleList = SampleList(samples)
         self.exemplars = exemplars
         self.histograms = histograms
         self.metadata = metadata

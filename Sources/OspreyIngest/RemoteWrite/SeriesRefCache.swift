@@ -34,7 +34,7 @@ package final class SeriesRefCache: Sendable {
         let hash = key.withUnsafeBytes { Self.hash($0) }
         let capacity = perShardCapacity
         shards[Int(hash % UInt64(shards.count))].table.withLock { table in
-            if table.count >= capacity { table = ProbeTable() }
+            if table.count >= capacity || table.arenaBytes > Int(UInt32.max / 2) { table = ProbeTable() }
             table.insert(hash, key, ref)
         }
     }
@@ -67,60 +67,81 @@ package final class SeriesRefCache: Sendable {
 }
 
 /// An open-addressing hash table keyed by a precomputed 64-bit hash (no rehashing through
-/// `Hasher`), with linear probing; hash 0 marks an empty slot.
+/// `Hasher`), with linear probing. Keys live back to back in one byte arena, so a lookup
+/// touches one slot and one run of arena bytes, and retains nothing.
 private struct ProbeTable {
-    private var hashes: [UInt64] = Array(repeating: 0, count: 64)
-    private var keys: [[UInt8]] = Array(repeating: [], count: 64)
-    private var refs: [SeriesRef] = Array(repeating: SeriesRef(0), count: 64)
+    private struct Slot {
+        /// The key's hash with the low bit set; 0 marks an empty slot.
+        var hash: UInt64 = 0
+        var ref: UInt64 = 0
+        var keyOffset: UInt32 = 0
+        var keyLength: UInt32 = 0
+    }
+
+    private var slots = [Slot](repeating: Slot(), count: 64)
+    private var arena: [UInt8] = []
     private(set) var count = 0
+
+    /// Bytes the keys occupy; the owner clears the table before this would overflow UInt32.
+    var arenaBytes: Int { arena.count }
 
     func find(_ rawHash: UInt64, _ key: UnsafeRawBufferPointer) -> SeriesRef? {
         let hash = rawHash | 1
-        let mask = hashes.count - 1
-        var slot = Int(truncatingIfNeeded: hash >> 7) & mask
-        while true {
-            let stored = hashes[slot]
-            if stored == 0 { return nil }
-            if stored == hash && Self.equal(keys[slot], key) { return refs[slot] }
-            slot = (slot + 1) & mask
+        return slots.withUnsafeBufferPointer { slots in
+            arena.withUnsafeBytes { arena -> SeriesRef? in
+                let mask = slots.count - 1
+                var index = Int(truncatingIfNeeded: hash >> 16) & mask
+                while true {
+                    let slot = slots[index]
+                    if slot.hash == 0 { return nil }
+                    if slot.hash == hash && Int(slot.keyLength) == key.count
+                        && Self.equal(arena, Int(slot.keyOffset), key)
+                    {
+                        return SeriesRef(slot.ref)
+                    }
+                    index = (index + 1) & mask
+                }
+            }
         }
     }
 
     mutating func insert(_ rawHash: UInt64, _ key: [UInt8], _ ref: SeriesRef) {
-        if (count + 1) * 4 > hashes.count * 3 { grow() }
-        let hash = rawHash | 1
-        let mask = hashes.count - 1
-        var slot = Int(truncatingIfNeeded: hash >> 7) & mask
-        while hashes[slot] != 0 {
-            if hashes[slot] == hash && keys[slot] == key {
-                refs[slot] = ref
-                return
+        let found = key.withUnsafeBytes { find(rawHash, $0) }
+        if found == ref { return }
+        if (count + 1) * 4 > slots.count * 3 { grow() }
+        let offset = arena.count
+        arena.append(contentsOf: key)
+        place(Slot(hash: rawHash | 1, ref: ref.rawValue, keyOffset: UInt32(offset), keyLength: UInt32(key.count)), replacing: found != nil)
+    }
+
+    private mutating func place(_ new: Slot, replacing: Bool) {
+        let mask = slots.count - 1
+        var index = Int(truncatingIfNeeded: new.hash >> 16) & mask
+        while slots[index].hash != 0 {
+            if replacing && slots[index].hash == new.hash && slots[index].keyLength == new.keyLength {
+                let same = arena.withUnsafeBytes { bytes in
+                    Self.equal(bytes, Int(slots[index].keyOffset), UnsafeRawBufferPointer(rebasing: bytes[Int(new.keyOffset)..<Int(new.keyOffset + new.keyLength)]))
+                }
+                if same {
+                    slots[index] = new
+                    return
+                }
             }
-            slot = (slot + 1) & mask
+            index = (index + 1) & mask
         }
-        hashes[slot] = hash
-        keys[slot] = key
-        refs[slot] = ref
+        slots[index] = new
         count += 1
     }
 
     private mutating func grow() {
-        let old = (hashes, keys, refs)
-        let size = hashes.count * 2
-        hashes = Array(repeating: 0, count: size)
-        keys = Array(repeating: [], count: size)
-        refs = Array(repeating: SeriesRef(0), count: size)
+        let old = slots
+        slots = [Slot](repeating: Slot(), count: old.count * 2)
         count = 0
-        for index in old.0.indices where old.0[index] != 0 {
-            insert(old.0[index], old.1[index], old.2[index])
-        }
+        for slot in old where slot.hash != 0 { place(slot, replacing: false) }
     }
 
-    private static func equal(_ stored: [UInt8], _ key: UnsafeRawBufferPointer) -> Bool {
-        guard stored.count == key.count else { return false }
-        return stored.withUnsafeBytes { bytes in
-            guard let a = bytes.baseAddress, let b = key.baseAddress else { return true }
-            return memcmp(a, b, key.count) == 0
-        }
+    private static func equal(_ arena: UnsafeRawBufferPointer, _ offset: Int, _ key: UnsafeRawBufferPointer) -> Bool {
+        guard let a = arena.baseAddress, let b = key.baseAddress else { return key.isEmpty }
+        return memcmp(a + offset, b, key.count) == 0
     }
 }

@@ -43,6 +43,25 @@ struct SeriesRefCacheTests {
         #expect(second.timeseries[0].samples == [Sample(timestampMs: 1000, value: 1)])
     }
 
+    @Test func manyKeysGrowTheTableAndStayExact() {
+        let cache = SeriesRefCache(capacity: 1 << 20, shardCount: 4)
+        let keys = (0..<20_000).map { Array("series-\($0)-labels".utf8) }
+        for (index, key) in keys.enumerated() { cache.insert(key, SeriesRef(UInt64(index + 1))) }
+        for (index, key) in keys.enumerated() {
+            #expect(key.withUnsafeBytes { cache.ref(for: $0) } == SeriesRef(UInt64(index + 1)))
+        }
+        #expect(Array("series-20000-labels".utf8).withUnsafeBytes { cache.ref(for: $0) } == nil)
+        cache.insert(keys[7], SeriesRef(999))
+        #expect(keys[7].withUnsafeBytes { cache.ref(for: $0) } == SeriesRef(999))
+    }
+
+    @Test func aFullShardIsClearedNotOverfilled() {
+        let cache = SeriesRefCache(capacity: 8, shardCount: 1)
+        for index in 0..<9 { cache.insert([UInt8(index)], SeriesRef(UInt64(index + 1))) }
+        #expect([UInt8(8)].withUnsafeBytes { cache.ref(for: $0) } == SeriesRef(9))
+        #expect([UInt8(0)].withUnsafeBytes { cache.ref(for: $0) } == nil)
+    }
+
     @Test func labelsAfterOtherFieldsAreNeverCached() throws {
         let cache = SeriesRefCache()
         let decoded = try decode(body(labelsFirst: false), cache)
