@@ -15,9 +15,11 @@ package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvi
     /// What the WAL replay at open found.
     package let replayReport: WALReplayReport
     private let logger: Logger
+    private let lock: DirectoryLock
 
-    private init(directory: String, head: Head, replayReport: WALReplayReport, logger: Logger) {
+    private init(directory: String, lock: DirectoryLock, head: Head, replayReport: WALReplayReport, logger: Logger) {
         self.directory = directory
+        self.lock = lock
         self.head = head
         self.replayReport = replayReport
         self.logger = logger
@@ -32,12 +34,13 @@ package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvi
         } catch {
             throw StorageError(code: .io, message: "cannot create data directory \(walDirectory)", cause: error)
         }
+        let lock = try DirectoryLock(directory: directory)
         let metrics = HeadMetrics()
         let replayHead = Head(options: options, wal: nil, metrics: metrics)
         let report = try WALReplay.replay(directory: walDirectory, into: replayHead, logger: logger)
         let wal = try HeadWAL.open(directory: walDirectory, options: options, metrics: metrics)
         let head = Head(adopting: replayHead, wal: wal)
-        return TSDB(directory: directory, head: head, replayReport: report, logger: logger)
+        return TSDB(directory: directory, lock: lock, head: head, replayReport: report, logger: logger)
     }
 
     package func appender() -> any MetricAppender {

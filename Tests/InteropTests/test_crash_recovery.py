@@ -71,3 +71,16 @@ def test_torn_wal_tail_is_truncated_not_fatal(start_osprey, workdir):
     assert 40 <= count < 50, count
     log = restarted.log()
     assert "corrupt" in log.lower() or "torn" in log.lower() or "truncat" in log.lower(), log
+
+
+def test_a_second_process_cannot_open_a_data_directory_in_use(start_osprey, workdir):
+    import subprocess
+
+    from conftest import free_port, osprey_binary
+    data_dir = os.path.join(workdir, "locked")
+    start_osprey(data_dir=data_dir)
+    second = subprocess.run([osprey_binary(), "serve", "--storage.path", data_dir,
+                             "--web.listen-address", "127.0.0.1:%d" % free_port()],
+                            capture_output=True, text=True, timeout=60)
+    assert second.returncode != 0
+    assert "in use by another process" in second.stderr + second.stdout
