@@ -1,6 +1,7 @@
 import CoreMetrics
 import Dispatch
 import Foundation
+import Glibc
 package import OspreyModel
 package import OspreyStorage
 import Synchronization
@@ -130,12 +131,18 @@ package final class HeadWAL: Sendable {
                     return
                 }
                 let start = DispatchTime.now().uptimeNanoseconds
-                let outcome: Result<Void, StorageError> = self.state.withLock { state in
-                    let covered = state.writtenSeq
+                // Take what to sync under the lock, fsync outside it: commits keep flowing.
+                let target: Result<(UInt64, Int32), StorageError> = self.state.withLock { state in
                     do {
-                        try state.wal.sync()
+                        return .success((state.writtenSeq, try state.wal.duplicateSegmentDescriptor()))
                     } catch {
                         return .failure(StorageError(code: .io, message: "cannot fsync the WAL", cause: error))
+                    }
+                }
+                let outcome: Result<Void, StorageError> = target.flatMap { covered, descriptor in
+                    defer { Glibc.close(descriptor) }
+                    guard fsync(descriptor) == 0 else {
+                        return .failure(StorageError(code: .io, message: "cannot fsync the WAL: \(String(cString: strerror(errno)))"))
                     }
                     self.syncedSeq.store(covered, ordering: .releasing)
                     return .success(())

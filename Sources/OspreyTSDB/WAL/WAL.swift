@@ -1,3 +1,4 @@
+import Glibc
 import OspreyEncoding
 
 /// The write side of a Prometheus-compatible write-ahead log directory (`DATA/wal/`).
@@ -111,6 +112,16 @@ package final class WAL {
     package func sync() throws(WALError) {
         guard !isClosed else { throw WALError(code: .closed, message: "the WAL in \(directory) is closed") }
         try syncSegment()
+    }
+
+    /// A duplicate of the current segment's file descriptor, so the caller can fsync it without
+    /// holding the lock that guards this WAL (a completed segment is fsynced when it is cut, so
+    /// fsyncing the descriptor covers everything logged before this call). The caller closes it.
+    package func duplicateSegmentDescriptor() throws(WALError) -> Int32 {
+        guard !isClosed else { throw WALError(code: .closed, message: "the WAL in \(directory) is closed") }
+        let duplicate = dup(segment.descriptor)
+        guard duplicate >= 0 else { throw WALFileSystem.error("cannot duplicate the descriptor of the current WAL segment") }
+        return duplicate
     }
 
     /// Completes the current segment (pads its last page, fsyncs and closes it) and starts the
