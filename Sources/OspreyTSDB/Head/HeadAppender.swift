@@ -41,6 +41,10 @@ package final class HeadAppender: MetricAppender {
         }
         let window = head.options.outOfOrderTimeWindowMs
         let id = self.id
+        // In-batch ordering uses the series' pending marker. If another appender buffers a
+        // sample for the same series in between, this batch's marker is overwritten and a later
+        // in-batch out-of-order sample is checked only against committed data; it then lands in
+        // the out-of-order buffer at commit. It is never lost, only not rejected.
         let verdict: Result<Appendability, StorageErrorCodeOnly> = series.state.withLock { state in
             if state.pendingAppender == id && timestampMs <= state.pendingMaxTimeMs {
                 if timestampMs == state.pendingMaxTimeMs {
