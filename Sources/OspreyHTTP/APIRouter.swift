@@ -54,6 +54,7 @@ package func makeRouter(_ dependencies: HTTPDependencies) -> Router<BasicRequest
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: HTTPMetricsMiddleware())
     SeriesAPI(queryable: dependencies.queryable).register(on: router)
+    QueryFormatAPI().register(on: router)
     StatusAPI(
         buildInfo: dependencies.buildInfo, statistics: dependencies.statistics,
         isReady: dependencies.isReady, metricsText: dependencies.metricsText

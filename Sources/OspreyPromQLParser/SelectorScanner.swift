@@ -11,6 +11,11 @@ struct SelectorScanner {
     }
 
     var isAtEnd: Bool { position >= bytes.count }
+
+    /// Moves to `offset` (for the PromQL lexer, which reuses the string rules).
+    mutating func skip(to offset: Int) {
+        position = offset
+    }
     var peek: UInt8? { position < bytes.count ? bytes[position] : nil }
 
     func describeCurrent() -> String {
@@ -83,10 +88,9 @@ struct SelectorScanner {
                 out.append(byte)
             }
         }
-        guard let string = String(validating: out, as: UTF8.self) else {
-            throw PromQLParseError(position: start, message: "invalid UTF-8 in quoted string")
-        }
-        return string
+        // Go strings may hold invalid UTF-8 (e.g. "\xff"); Swift strings cannot, so such bytes
+        // become U+FFFD, which later validation rejects just as it rejects the raw bytes.
+        return String(decoding: out, as: UTF8.self)
     }
 
     private mutating func unescape(into out: inout [UInt8], quote: UInt8) throws(PromQLParseError) {

@@ -134,3 +134,13 @@ def test_config_errors_name_file_line_and_key(workdir):
     assert "%s:3: global.evaluation_intervall: unknown key" % path in result.stderr + result.stdout
     check = subprocess.run([osprey_binary(), "check", "config", path], capture_output=True, text=True, timeout=60)
     assert check.returncode == 1 and "osprey.yml:3" in check.stdout
+
+
+def test_format_query_returns_the_canonical_expression(start_osprey):
+    osprey = start_osprey()
+    response = requests.get(osprey.url + "/api/v1/format_query", params={"query": "sum(rate(foo{b='2',a='1'}[5m]))by(job)"})
+    assert response.json() == {"status": "success", "data": 'sum by (job) (rate(foo{a="1",b="2"}[5m]))'}
+    error = requests.post(osprey.url + "/api/v1/format_query", data={"query": "rate(foo)"})
+    assert error.status_code == 400
+    assert error.json()["errorType"] == "bad_data"
+    assert error.json()["error"].startswith('invalid parameter "query": 1:6: parse error: expected type range vector')
