@@ -91,7 +91,7 @@ let package = Package(
         // Test support and tests
         .target(
             name: "OspreyTestSupport",
-            dependencies: ["OspreyModel", "OspreyStorage"],
+            dependencies: ["OspreyModel", "OspreyStorage", "OspreyPromQLParser"],
             swiftSettings: upcoming
         ),
         .testTarget(name: "OspreyModelTests", dependencies: ["OspreyModel"], swiftSettings: upcoming),
