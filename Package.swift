@@ -44,6 +44,7 @@ let package = Package(
         ),
         // L3
         .target(name: "OspreyPromQLParser", dependencies: ["OspreyModel"], swiftSettings: upcoming),
+        .target(name: "OspreyPromQL", dependencies: ["OspreyModel", "OspreyStorage", "OspreyPromQLParser"], swiftSettings: optimized),
         .target(
             name: "OspreyIngest",
             dependencies: ["OspreyModel", "OspreyEncoding", "OspreyStorage"],
@@ -91,12 +92,17 @@ let package = Package(
         // Test support and tests
         .target(
             name: "OspreyTestSupport",
-            dependencies: ["OspreyModel", "OspreyStorage", "OspreyPromQLParser"],
+            dependencies: ["OspreyModel", "OspreyStorage", "OspreyPromQLParser", "OspreyPromQL"],
             swiftSettings: upcoming
         ),
         .testTarget(name: "OspreyModelTests", dependencies: ["OspreyModel"], swiftSettings: upcoming),
         .testTarget(name: "OspreyEncodingTests", dependencies: ["OspreyEncoding"], resources: [.copy("Fixtures")], swiftSettings: upcoming),
         .testTarget(name: "OspreyPromQLParserTests", dependencies: ["OspreyModel", "OspreyPromQLParser"], swiftSettings: upcoming),
+        .testTarget(
+            name: "OspreyPromQLTests",
+            dependencies: ["OspreyModel", "OspreyStorage", "OspreyPromQL", "OspreyPromQLParser", "OspreyTSDB", "OspreyTestSupport"],
+            swiftSettings: upcoming
+        ),
         .testTarget(name: "OspreyStorageTests", dependencies: ["OspreyModel", "OspreyStorage", "OspreyTestSupport"], swiftSettings: upcoming),
         .testTarget(name: "OspreyTSDBTests", dependencies: ["OspreyModel", "OspreyEncoding", "OspreyStorage", "OspreyTSDB", "OspreyTestSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: upcoming),
         .testTarget(name: "OspreyIngestTests", dependencies: ["OspreyModel", "OspreyEncoding", "OspreyStorage", "OspreyIngest", "OspreyTestSupport"], resources: [.copy("Fixtures")], swiftSettings: upcoming),

@@ -21,6 +21,25 @@ extension PromQLParser {
         return .expression(expr)
     }
 
+    /// A single duration literal or number of seconds.
+    mutating func parseDurationAtom(context: String) throws(PromQLParseError) -> DurationExpr {
+        let token = peek
+        switch token.kind {
+        case .duration(let ms):
+            advance()
+            return .literal(ms: ms)
+        case .number(let seconds):
+            advance()
+            let ms = (seconds * 1000).rounded()
+            guard ms.isFinite, abs(ms) < 9.2e18 else {
+                throw PromQLParseError(position: token.start, message: "duration out of range in \(context)")
+            }
+            return .literal(ms: Int64(ms))
+        default:
+            throw unexpected(context, expected: "duration")
+        }
+    }
+
     private mutating func parseDurationSum(_ context: String) throws(PromQLParseError) -> Expr {
         var lhs = try parseDurationProduct(context)
         while isOp("+") || isOp("-") {
@@ -52,7 +71,8 @@ extension PromQLParser {
     private mutating func parseDurationUnary(_ context: String) throws(PromQLParseError) -> Expr {
         if isOp("-") {
             let token = advance()
-            let operand = try parseDurationUnary(context)
+            // As in expressions, unary minus binds looser than ^: -2^2 is -(2^2).
+            let operand = try parseDurationPower(context)
             if case .number(let value, let range) = operand { return .number(-value, PositionRange(start: token.start, end: range.end)) }
             return .unaryMinus(operand, PositionRange(start: token.start, end: token.end))
         }

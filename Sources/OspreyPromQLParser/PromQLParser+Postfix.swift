@@ -13,7 +13,8 @@ extension PromQLParser {
                 if isOp("-") || isOp("+") {
                     negative = advance().kind == .op("-")
                 }
-                var offset = try parseDuration(context: "offset")
+                // Only a parenthesised offset is a duration expression: `x offset 1m + 2` adds 2.
+                var offset = isOp("(") ? try parseDuration(context: "offset") : try parseDurationAtom(context: "offset")
                 if negative { offset = negated(offset) }
                 expr = try applyOffset(offset, to: expr, at: token.start)
             } else if isOp("@") {

@@ -24,8 +24,11 @@ package final class ReferenceStore: MetricAppendable, MetricQueryable, Sendable 
     }
 
     fileprivate func check(_ labels: Labels, _ timestampMs: Int64, _ value: Double, pending: [Sample]) throws(StorageError) -> Bool {
+        let committed = series.withLock { $0[labels]?.last }
+        let candidates = pending + (committed.map { [$0] } ?? [])
+        guard let newest = candidates.max(by: { $0.timestampMs < $1.timestampMs }) else { return true }
+        if timestampMs > newest.timestampMs { return true }
         let stored = series.withLock { $0[labels] ?? [] } + pending
-        guard let newest = stored.max(by: { $0.timestampMs < $1.timestampMs }) else { return true }
         if let same = stored.first(where: { $0.timestampMs == timestampMs }) {
             if same.value.bitPattern == value.bitPattern { return false }
             throw StorageError(code: .duplicateSampleForTimestamp, message: "duplicate sample for timestamp")
@@ -39,11 +42,15 @@ package final class ReferenceStore: MetricAppendable, MetricQueryable, Sendable 
 
     fileprivate func commit(_ batch: [(Labels, Sample)]) {
         series.withLock { map in
+            var touched = Set<Labels>()
             for (labels, sample) in batch {
-                var list = map[labels] ?? []
-                if !list.contains(where: { $0.timestampMs == sample.timestampMs }) { list.append(sample) }
-                list.sort { $0.timestampMs < $1.timestampMs }
-                map[labels] = list
+                map[labels, default: []].append(sample)
+                touched.insert(labels)
+            }
+            for labels in touched {
+                var seen = Set<Int64>()
+                let sorted = (map[labels] ?? []).enumerated().sorted { ($0.element.timestampMs, $0.offset) < ($1.element.timestampMs, $1.offset) }
+                map[labels] = sorted.compactMap { seen.insert($0.element.timestampMs).inserted ? $0.element : nil }
             }
         }
     }
@@ -52,6 +59,8 @@ package final class ReferenceStore: MetricAppendable, MetricQueryable, Sendable 
 private final class ReferenceAppender: MetricAppender {
     let store: ReferenceStore
     var batch: [(Labels, Sample)] = []
+    /// The batch's samples per series, for ordering checks without scanning the batch.
+    var pendingBySeries: [Labels: [Sample]] = [:]
 
     init(store: ReferenceStore) {
         self.store = store
@@ -59,9 +68,10 @@ private final class ReferenceAppender: MetricAppender {
 
     func append(_ ref: SeriesRef?, labels: Labels, timestampMs: Int64, value: Double) throws(StorageError) -> SeriesRef {
         guard !labels.isEmpty else { throw StorageError(code: .invalidLabels, message: "series has no labels") }
-        let pending = batch.filter { $0.0 == labels }.map(\.1)
-        if try store.check(labels, timestampMs, value, pending: pending) {
+        let pending = pendingBySeries[labels] ?? []
+        if try store.check(labels, timestampMs, value, pending: pending.last.map { [$0] } ?? []) {
             batch.append((labels, Sample(timestampMs: timestampMs, value: value)))
+            pendingBySeries[labels, default: []].append(Sample(timestampMs: timestampMs, value: value))
         }
         return SeriesRef(1)
     }
@@ -80,12 +90,16 @@ private final class ReferenceAppender: MetricAppender {
 
     func commit() async throws(StorageError) -> AppendSummary {
         store.commit(batch)
-        defer { batch.removeAll() }
+        defer {
+            batch.removeAll()
+            pendingBySeries.removeAll()
+        }
         return AppendSummary(floatSamples: batch.count)
     }
 
     func rollback() {
         batch.removeAll()
+        pendingBySeries.removeAll()
     }
 }
 

@@ -1,0 +1,169 @@
+package import OspreyModel
+package import OspreyPromQLParser
+package import OspreyStorage
+
+/// Evaluates parsed PromQL over the storage querier contract.
+///
+/// This first version evaluates literals, parentheses, unary minus and instant and range
+/// vector selectors (lookback, staleness, `offset`, `@`); other nodes throw `.unsupported`.
+/// Selector data is read once per query and shared by all steps of a range query.
+package struct PromQLEngine: Sendable {
+    /// Where data comes from.
+    package let queryable: any MetricQueryable
+    /// How far back an instant selector looks for a sample (Prometheus' default 5m).
+    package var lookbackDeltaMs: Int64 = 300_000
+
+    /// An engine over `queryable`.
+    package init(queryable: any MetricQueryable) {
+        self.queryable = queryable
+    }
+
+    /// An instant query at `timestampMs`.
+    package func instantQuery(_ expr: Expr, atMs timestampMs: Int64) throws(PromQLError) -> PromQLValue {
+        let evaluator = try Evaluator(engine: self, expr: expr, startMs: timestampMs, endMs: timestampMs, stepMs: 1)
+        return try evaluator.evaluate(expr, at: timestampMs)
+    }
+
+    /// A range query: the expression at `startMs, startMs+stepMs, … ≤ endMs`, as a matrix.
+    package func rangeQuery(_ expr: Expr, startMs: Int64, endMs: Int64, stepMs: Int64) throws(PromQLError) -> [SeriesPoints] {
+        guard stepMs > 0 else { throw PromQLError(code: .execution, message: "zero or negative query resolution step widths are not accepted") }
+        guard expr.type == .scalar || expr.type == .vector else {
+            throw PromQLError(code: .execution, message: "invalid expression type \"\(expr.type.rawValue)\" for range query, must be Scalar or instant Vector")
+        }
+        let evaluator = try Evaluator(engine: self, expr: expr, startMs: startMs, endMs: endMs, stepMs: stepMs)
+        var series: [Labels: [Sample]] = [:]
+        var timestamp = startMs
+        while timestamp <= endMs {
+            switch try evaluator.evaluate(expr, at: timestamp) {
+            case .scalar(_, let value):
+                series[.empty, default: []].append(Sample(timestampMs: timestamp, value: value))
+            case .vector(let elements):
+                for element in elements {
+                    series[element.labels, default: []].append(Sample(timestampMs: timestamp, value: element.value))
+                }
+            case .string, .matrix:
+                throw PromQLError(code: .execution, message: "invalid expression type for range query")
+            }
+            timestamp += stepMs
+        }
+        return series.map { SeriesPoints(labels: $0.key, points: $0.value) }.sorted { $0.labels < $1.labels }
+    }
+}
+
+/// One query's evaluation: prefetched selector data and per-step evaluation.
+struct Evaluator {
+    let engine: PromQLEngine
+    let startMs: Int64
+    let endMs: Int64
+    private var data: [VectorSelector: [SeriesData]] = [:]
+
+    init(engine: PromQLEngine, expr: Expr, startMs: Int64, endMs: Int64, stepMs: Int64) throws(PromQLError) {
+        self.engine = engine
+        self.startMs = startMs
+        self.endMs = endMs
+        try prefetch(expr, rangeMs: 0)
+    }
+
+    /// Reads every selector's series once, over the widest window any step needs.
+    private mutating func prefetch(_ expr: Expr, rangeMs: Int64) throws(PromQLError) {
+        switch expr {
+        case .vectorSelector(let selector):
+            try load(selector, windowMs: engine.lookbackDeltaMs)
+        case .matrixSelector(let matrix):
+            try load(matrix.selector, windowMs: try milliseconds(matrix.range))
+        case .paren(let inner, _), .unaryMinus(let inner, _):
+            try prefetch(inner, rangeMs: rangeMs)
+        case .number, .string:
+            return
+        default:
+            throw PromQLError(code: .unsupported, message: "\(kind(expr)) is not evaluated by this version of Osprey yet")
+        }
+    }
+
+    private mutating func load(_ selector: VectorSelector, windowMs: Int64) throws(PromQLError) {
+        let offset = try selector.offset.map(milliseconds) ?? 0
+        let (low, high): (Int64, Int64)
+        switch selector.at {
+        case .timestamp(let ms)?: (low, high) = (ms, ms)
+        case .start?: (low, high) = (startMs, startMs)
+        case .end?: (low, high) = (endMs, endMs)
+        case nil: (low, high) = (startMs, endMs)
+        }
+        let series = try SeriesData.select(engine.queryable, matchers: selector.matchers, minMs: low - offset - windowMs, maxMs: high - offset)
+        data[selector, default: []] = series
+    }
+
+    /// The instant at which a selector reads, for evaluation time `timestampMs`.
+    private func readTime(_ selector: VectorSelector, _ timestampMs: Int64) throws(PromQLError) -> Int64 {
+        let offset = try selector.offset.map(milliseconds) ?? 0
+        switch selector.at {
+        case .timestamp(let ms)?: return ms - offset
+        case .start?: return startMs - offset
+        case .end?: return endMs - offset
+        case nil: return timestampMs - offset
+        }
+    }
+
+    func evaluate(_ expr: Expr, at timestampMs: Int64) throws(PromQLError) -> PromQLValue {
+        switch expr {
+        case .number(let value, _):
+            return .scalar(timestampMs: timestampMs, value: value)
+        case .string(let value, _):
+            return .string(timestampMs: timestampMs, value: value)
+        case .paren(let inner, _):
+            return try evaluate(inner, at: timestampMs)
+        case .unaryMinus(let inner, _):
+            switch try evaluate(inner, at: timestampMs) {
+            case .scalar(let t, let value): return .scalar(timestampMs: t, value: -value)
+            case .vector(let elements):
+                return .vector(elements.map { VectorElement(labels: dropName($0.labels), timestampMs: $0.timestampMs, value: -$0.value) })
+            default: throw PromQLError(code: .execution, message: "unary minus on a non-numeric value")
+            }
+        case .vectorSelector(let selector):
+            let at = try readTime(selector, timestampMs)
+            var out: [VectorElement] = []
+            for series in data[selector] ?? [] {
+                if let sample = series.latest(at: at, lookbackMs: engine.lookbackDeltaMs) {
+                    out.append(VectorElement(labels: series.labels, timestampMs: timestampMs, value: sample.value))
+                }
+            }
+            return .vector(out)
+        case .matrixSelector(let matrix):
+            let at = try readTime(matrix.selector, timestampMs)
+            let range = try milliseconds(matrix.range)
+            var out: [SeriesPoints] = []
+            for series in data[matrix.selector] ?? [] {
+                let points = series.window(after: at - range, through: at)
+                if !points.isEmpty { out.append(SeriesPoints(labels: series.labels, points: points)) }
+            }
+            return .matrix(out)
+        default:
+            throw PromQLError(code: .unsupported, message: "\(kind(expr)) is not evaluated by this version of Osprey yet")
+        }
+    }
+
+    private func milliseconds(_ duration: DurationExpr) throws(PromQLError) -> Int64 {
+        guard case .literal(let ms) = duration else {
+            throw PromQLError(code: .unsupported, message: "duration expressions are not evaluated by this version of Osprey yet")
+        }
+        return ms
+    }
+
+    private func kind(_ expr: Expr) -> String {
+        switch expr {
+        case .call(let call): return "function \(call.function.name)()"
+        case .aggregate(let aggregate): return "aggregation \(aggregate.op.rawValue)"
+        case .binary(let binary): return "binary operator \(binary.op.rawValue)"
+        case .subquery: return "subquery"
+        default: return "expression"
+        }
+    }
+}
+
+/// Labels without `__name__`; the metadata labels `__type__` and `__unit__` go with it, as in
+/// Prometheus 3.
+func dropName(_ labels: Labels) -> Labels {
+    let dropped: Set<String> = [Labels.metricNameLabel, "__type__", "__unit__"]
+    guard labels.contains(where: { dropped.contains($0.name) }) else { return labels }
+    return Labels(sortedUnchecked: labels.filter { !dropped.contains($0.name) })
+}

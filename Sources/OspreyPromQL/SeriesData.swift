@@ -1,0 +1,57 @@
+package import OspreyModel
+import OspreyStorage
+
+/// The samples of one selected series, decoded once per query and shared by every step.
+struct SeriesData {
+    var labels: Labels
+    var samples: [Sample]
+
+    /// Index of the first sample with timestamp > `timestampMs`.
+    func upperBound(_ timestampMs: Int64) -> Int {
+        var low = 0
+        var high = samples.count
+        while low < high {
+            let mid = (low + high) / 2
+            if samples[mid].timestampMs <= timestampMs { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+
+    /// The newest sample in `(timestampMs - lookbackMs, timestampMs]`, unless it is a staleness marker.
+    func latest(at timestampMs: Int64, lookbackMs: Int64) -> Sample? {
+        let index = upperBound(timestampMs) - 1
+        guard index >= 0 else { return nil }
+        let sample = samples[index]
+        guard sample.timestampMs > timestampMs - lookbackMs, !StaleMarker.isStale(sample.value) else { return nil }
+        return sample
+    }
+
+    /// Samples in `(startMs, endMs]`, staleness markers removed.
+    func window(after startMs: Int64, through endMs: Int64) -> [Sample] {
+        let end = upperBound(endMs)
+        let start = upperBound(startMs)
+        guard start < end else { return [] }
+        return samples[start..<end].filter { !StaleMarker.isStale($0.value) }
+    }
+}
+
+extension SeriesData {
+    /// Selects and decodes the series matching `matchers` with samples in `[minMs, maxMs]`.
+    static func select(_ queryable: any MetricQueryable, matchers: [LabelMatcher], minMs: Int64, maxMs: Int64) throws(PromQLError) -> [SeriesData] {
+        do {
+            let querier = try queryable.querier(minTimeMs: minMs, maxTimeMs: maxMs)
+            defer { querier.close() }
+            let set = try querier.select(sorted: true, hints: SelectHints(startMs: minMs, endMs: maxMs), matchers: matchers)
+            var out: [SeriesData] = []
+            while let series = try set.next() {
+                let iterator = series.iterator(reusing: nil)
+                var samples: [Sample] = []
+                while iterator.next() == .float { samples.append(iterator.floatSample) }
+                out.append(SeriesData(labels: series.labels, samples: samples))
+            }
+            return out
+        } catch {
+            throw PromQLError(code: .storage, message: error.description)
+        }
+    }
+}

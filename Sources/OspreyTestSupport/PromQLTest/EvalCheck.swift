@@ -1,0 +1,116 @@
+import Foundation
+import OspreyModel
+import OspreyPromQL
+import OspreyPromQLParser
+
+/// Runs one eval and compares its result with the expectation (FORMAT.md §4.3, §4.6).
+enum EvalCheck {
+    enum Result {
+        case passed
+        case failed(String)
+        case skipped(String)
+    }
+
+    static func run(_ eval: PromQLTestScript.EvalCommand, engine: PromQLEngine) -> Result {
+        let expr: Expr
+        do {
+            expr = try PromQLParser.parse(eval.expr)
+        } catch {
+            return .skipped("syntax not supported by the parser")
+        }
+        let outcome: Swift.Result<PromQLValue, PromQLError>
+        do {
+            switch eval.kind {
+            case .instant(let at):
+                outcome = .success(try engine.instantQuery(expr, atMs: eval.expectations.rangeVector?.endMs ?? at))
+            case .range(let start, let end, let step):
+                outcome = .success(.matrix(try engine.rangeQuery(expr, startMs: start, endMs: end, stepMs: step)))
+            }
+        } catch {
+            outcome = .failure(error)
+        }
+        if case .failure(let error) = outcome, error.code == .unsupported { return .skipped("not evaluated yet: \(category(error.message))") }
+        if let fail = eval.expectations.fail {
+            guard case .failure(let error) = outcome else { return .failed("expected an error, got a result") }
+            if let message = fail.message, message != error.message { return .failed("error \"\(error.message)\", expected \"\(message)\"") }
+            if let regex = fail.regex, error.message.range(of: regex, options: .regularExpression) == nil {
+                return .failed("error \"\(error.message)\" does not match /\(regex)/")
+            }
+            return .passed
+        }
+        switch outcome {
+        case .failure(let error): return .failed("unexpected error: \(error.message)")
+        case .success(let value): return compare(value, eval)
+        }
+    }
+
+    private static func category(_ message: String) -> String {
+        // "function rate() is not evaluated …" → "function rate()"
+        message.components(separatedBy: " is not evaluated").first ?? message
+    }
+
+    private static func compare(_ value: PromQLValue, _ eval: PromQLTestScript.EvalCommand) -> Result {
+        if let expected = eval.expectations.string {
+            guard case .string(_, let got) = value, got == expected else { return .failed("expected string \(expected), got \(value)") }
+            return .passed
+        }
+        if let scalar = eval.scalar {
+            guard case .scalar(_, let got) = value, floatsEqual(scalar, got) else { return .failed("expected scalar \(scalar), got \(value)") }
+            return .passed
+        }
+        switch value {
+        case .vector(let elements):
+            var expected: [Labels: Double] = [:]
+            for (labels, values) in eval.series {
+                guard values.count == 1, case .float(let number) = values[0] else { return .failed("bad expected line for an instant vector") }
+                expected[labels] = number
+            }
+            guard elements.count == expected.count else { return .failed("got \(elements.count) series, expected \(expected.count): \(elements.map(\.labels.description))") }
+            for element in elements {
+                guard let want = expected[element.labels] else { return .failed("unexpected series \(element.labels)") }
+                guard floatsEqual(want, element.value) else { return .failed("\(element.labels): got \(element.value), expected \(want)") }
+            }
+            if eval.expectations.ordered {
+                let order = eval.series.map(\.labels)
+                guard elements.map(\.labels) == order else { return .failed("wrong order") }
+            }
+            return .passed
+        case .matrix(let series):
+            let (start, step): (Int64, Int64)
+            switch eval.kind {
+            case .range(let s, _, let st): (start, step) = (s, st)
+            case .instant: (start, step) = (eval.expectations.rangeVector?.startMs ?? 0, eval.expectations.rangeVector?.stepMs ?? 1)
+            }
+            var expected: [Labels: [Sample]] = [:]
+            for (labels, values) in eval.series {
+                var points: [Sample] = []
+                for (index, value) in values.enumerated() {
+                    if case .float(let number) = value { points.append(Sample(timestampMs: start + Int64(index) * step, value: number)) }
+                }
+                expected[labels] = points
+            }
+            guard series.count == expected.count else { return .failed("got \(series.count) series, expected \(expected.count): \(series.map(\.labels.description))") }
+            for got in series {
+                guard let want = expected[got.labels] else { return .failed("unexpected series \(got.labels)") }
+                guard want.count == got.points.count,
+                      zip(want, got.points).allSatisfy({ $0.timestampMs == $1.timestampMs && floatsEqual($0.value, $1.value) })
+                else { return .failed("\(got.labels): got \(got.points), expected \(want)") }
+            }
+            return .passed
+        case .scalar, .string:
+            return eval.series.isEmpty ? .failed("expected an empty vector, got \(value)") : .failed("expected series, got \(value)")
+        }
+    }
+
+    /// FORMAT.md §4.6.
+    static func floatsEqual(_ expected: Double, _ actual: Double) -> Bool {
+        if StaleMarker.isStale(expected) || StaleMarker.isStale(actual) { return StaleMarker.isStale(expected) && StaleMarker.isStale(actual) }
+        if expected.isNaN || actual.isNaN { return expected.isNaN && actual.isNaN }
+        if expected == actual { return true }
+        let smallestNormal = 2.2250738585072014e-308
+        if expected != 0 && actual != 0 && abs(expected) + abs(actual) >= smallestNormal {
+            return abs(expected - actual) / min(abs(expected) + abs(actual), Double.greatestFiniteMagnitude) < 1e-6
+        }
+        return abs(expected - actual) < 1e-6 * smallestNormal
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+package import OspreyModel
+import OspreyPromQL
+import OspreyPromQLParser
+import OspreyStorage
+
+/// Runs promqltest scripts (FORMAT.md) against a store through ``PromQLEngine``.
+package struct PromQLTestRunner {
+    /// What a run found.
+    package struct Outcome: Sendable {
+        /// Evals that passed.
+        package var passed = 0
+        /// Failed evals: `file:line: why`.
+        package var failures: [String] = []
+        /// Skipped evals by reason.
+        package var skipped: [String: Int] = [:]
+
+        /// An empty outcome.
+        package init() {}
+
+        /// Adds another file's outcome.
+        package mutating func merge(_ other: Outcome) {
+            passed += other.passed
+            failures += other.failures
+            for (reason, count) in other.skipped { skipped[reason, default: 0] += count }
+        }
+
+        /// `N passed, N failed, N skipped`.
+        package var summary: String {
+            "\(passed) passed, \(failures.count) failed, \(skipped.values.reduce(0, +)) skipped"
+        }
+    }
+
+    /// Runs `script` (named `file` in messages), with a fresh store from `makeStore` at the
+    /// start and after every `clear`.
+    package static func run(_ script: PromQLTestScript, file: String, makeStore: () -> any ConformanceStore) async -> Outcome {
+        var outcome = Outcome()
+        var store = makeStore()
+        var histogramMetrics = Set<String>()
+        for command in script.commands {
+            switch command {
+            case .clear:
+                store = makeStore()
+                histogramMetrics.removeAll()
+            case .load(let load):
+                do {
+                    try await apply(load, to: store, histogramMetrics: &histogramMetrics)
+                } catch {
+                    outcome.failures.append("\(file):\(load.line): load failed: \(error)")
+                }
+            case .eval(let eval):
+                if let reason = skipReason(eval, histogramMetrics) {
+                    outcome.skipped[reason, default: 0] += 1
+                    continue
+                }
+                switch EvalCheck.run(eval, engine: PromQLEngine(queryable: store)) {
+                case .passed: outcome.passed += 1
+                case .skipped(let reason): outcome.skipped[reason, default: 0] += 1
+                case .failed(let why): outcome.failures.append("\(file):\(eval.line): \(eval.expr): \(why)")
+                }
+            }
+        }
+        return outcome
+    }
+
+    private static func apply(_ load: PromQLTestScript.LoadCommand, to store: any ConformanceStore, histogramMetrics: inout Set<String>) async throws {
+        let appender = store.appender()
+        for (labels, values) in load.series {
+            for (position, value) in values.enumerated() {
+                let timestamp = Int64(position) * load.intervalMs
+                switch value {
+                case .float(let float): _ = try appender.append(nil, labels: labels, timestampMs: timestamp, value: float)
+                case .gap: continue
+                case .histogram: histogramMetrics.insert(labels.metricName ?? "")
+                }
+            }
+        }
+        _ = try await appender.commit()
+    }
+
+    private static func skipReason(_ eval: PromQLTestScript.EvalCommand, _ histogramMetrics: Set<String>) -> String? {
+        if eval.series.contains(where: { $0.values.contains { if case .histogram = $0 { return true } else { return false } } }) {
+            return "native histograms"
+        }
+        if eval.expr.contains("histogram_") || histogramMetrics.contains(where: { !$0.isEmpty && eval.expr.contains($0) }) {
+            return "native histograms"
+        }
+        if !eval.expectations.warnings.isEmpty || !eval.expectations.infos.isEmpty {
+            return "annotations (warnings/infos) are not produced yet"
+        }
+        return nil
+    }
+}
