@@ -75,9 +75,20 @@ struct Evaluator {
             try prefetch(inner, rangeMs: rangeMs)
         case .number, .string:
             return
+        case .call(let call) where Self.supports(call):
+            for argument in call.args { try prefetch(argument, rangeMs: rangeMs) }
         default:
             throw PromQLError(code: .unsupported, message: "\(kind(expr)) is not evaluated by this version of Osprey yet")
         }
+    }
+
+    private static func supports(_ call: FunctionCall) -> Bool {
+        let name = call.function.name
+        if RangeFunctions.names.contains(name) {
+            if case .matrixSelector = call.args.first { return true }
+            return false
+        }
+        return InstantFunctions.math[name] != nil || ["vector", "scalar", "time", "pi"].contains(name)
     }
 
     private mutating func load(_ selector: VectorSelector, windowMs: Int64) throws(PromQLError) {
@@ -116,7 +127,7 @@ struct Evaluator {
             switch try evaluate(inner, at: timestampMs) {
             case .scalar(let t, let value): return .scalar(timestampMs: t, value: -value)
             case .vector(let elements):
-                return .vector(elements.map { VectorElement(labels: dropName($0.labels), timestampMs: $0.timestampMs, value: -$0.value) })
+                return .vector(try uniqueLabelSets(elements.map { VectorElement(labels: dropName($0.labels), timestampMs: $0.timestampMs, value: -$0.value) }))
             default: throw PromQLError(code: .execution, message: "unary minus on a non-numeric value")
             }
         case .vectorSelector(let selector):
@@ -137,8 +148,48 @@ struct Evaluator {
                 if !points.isEmpty { out.append(SeriesPoints(labels: series.labels, points: points)) }
             }
             return .matrix(out)
+        case .call(let call):
+            return try evaluateCall(call, at: timestampMs)
         default:
             throw PromQLError(code: .unsupported, message: "\(kind(expr)) is not evaluated by this version of Osprey yet")
+        }
+    }
+
+    private func evaluateCall(_ call: FunctionCall, at timestampMs: Int64) throws(PromQLError) -> PromQLValue {
+        let name = call.function.name
+        if RangeFunctions.names.contains(name), case .matrixSelector(let matrix) = call.args.first {
+            let end = try readTime(matrix.selector, timestampMs)
+            let range = try milliseconds(matrix.range)
+            var out: [VectorElement] = []
+            for series in data[matrix.selector] ?? [] {
+                let points = series.window(after: end - range, through: end)
+                guard let value = RangeFunctions.apply(name, points, rangeStartMs: end - range, rangeEndMs: end, rangeMs: range) else { continue }
+                let labels = name == "last_over_time" ? series.labels : dropName(series.labels)
+                out.append(VectorElement(labels: labels, timestampMs: timestampMs, value: value))
+            }
+            return .vector(try uniqueLabelSets(out))
+        }
+        if let function = InstantFunctions.math[name], let argument = call.args.first {
+            guard case .vector(let elements) = try evaluate(argument, at: timestampMs) else {
+                throw PromQLError(code: .execution, message: "\(name)() needs an instant vector")
+            }
+            return .vector(try uniqueLabelSets(elements.map { VectorElement(labels: dropName($0.labels), timestampMs: $0.timestampMs, value: function($0.value)) }))
+        }
+        switch name {
+        case "time": return .scalar(timestampMs: timestampMs, value: Double(timestampMs) / 1000)
+        case "pi": return .scalar(timestampMs: timestampMs, value: Double.pi)
+        case "vector":
+            guard let argument = call.args.first, case .scalar(_, let value) = try evaluate(argument, at: timestampMs) else {
+                throw PromQLError(code: .execution, message: "vector() needs a scalar")
+            }
+            return .vector([VectorElement(labels: .empty, timestampMs: timestampMs, value: value)])
+        case "scalar":
+            guard let argument = call.args.first, case .vector(let elements) = try evaluate(argument, at: timestampMs) else {
+                throw PromQLError(code: .execution, message: "scalar() needs an instant vector")
+            }
+            return .scalar(timestampMs: timestampMs, value: elements.count == 1 ? elements[0].value : .nan)
+        default:
+            throw PromQLError(code: .unsupported, message: "function \(name)() is not evaluated by this version of Osprey yet")
         }
     }
 
@@ -158,6 +209,15 @@ struct Evaluator {
         default: return "expression"
         }
     }
+}
+
+/// Fails as Prometheus does when dropping names made two elements identical.
+func uniqueLabelSets(_ elements: [VectorElement]) throws(PromQLError) -> [VectorElement] {
+    var seen = Set<Labels>()
+    for element in elements where !seen.insert(element.labels).inserted {
+        throw PromQLError(code: .execution, message: "vector cannot contain metrics with the same labelset")
+    }
+    return elements
 }
 
 /// Labels without `__name__`; the metadata labels `__type__` and `__unit__` go with it, as in

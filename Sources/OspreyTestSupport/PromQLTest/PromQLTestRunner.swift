@@ -37,18 +37,25 @@ package struct PromQLTestRunner {
         var outcome = Outcome()
         var store = makeStore()
         var histogramMetrics = Set<String>()
+        var startTimestampMetrics = Set<String>()
         for command in script.commands {
             switch command {
             case .clear:
                 store = makeStore()
                 histogramMetrics.removeAll()
+                startTimestampMetrics.removeAll()
             case .load(let load):
                 do {
                     try await apply(load, to: store, histogramMetrics: &histogramMetrics)
+                    startTimestampMetrics.formUnion(load.startTimestampMetrics)
                 } catch {
                     outcome.failures.append("\(file):\(load.line): load failed: \(error)")
                 }
             case .eval(let eval):
+                if startTimestampMetrics.contains(where: { eval.expr.contains($0) }) {
+                    outcome.skipped["start timestamps", default: 0] += 1
+                    continue
+                }
                 if let reason = skipReason(eval, histogramMetrics) {
                     outcome.skipped[reason, default: 0] += 1
                     continue
@@ -82,7 +89,12 @@ package struct PromQLTestRunner {
         if eval.series.contains(where: { $0.values.contains { if case .histogram = $0 { return true } else { return false } } }) {
             return "native histograms"
         }
-        if eval.expr.contains("histogram_") || histogramMetrics.contains(where: { !$0.isEmpty && eval.expr.contains($0) }) {
+        // FORMAT.md §7's static rule: native-histogram functions, or a metric that holds histograms.
+        let histogramFunctions = ["histogram_count", "histogram_sum", "histogram_avg", "histogram_stddev", "histogram_stdvar"]
+        if histogramFunctions.contains(where: { eval.expr.contains($0) })
+            || histogramMetrics.contains(where: { !$0.isEmpty && eval.expr.contains($0) })
+            || (!histogramMetrics.isEmpty && eval.expr.contains("{"))
+        {
             return "native histograms"
         }
         if !eval.expectations.warnings.isEmpty || !eval.expectations.infos.isEmpty {

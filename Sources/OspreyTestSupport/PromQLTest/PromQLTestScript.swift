@@ -22,6 +22,8 @@ package struct PromQLTestScript: Sendable {
         package var series: [(labels: Labels, values: [SequenceValue])]
         /// Set when the block uses syntax this runner does not load (start timestamps).
         package var unsupported: String?
+        /// Metric names that have `@st` start-timestamp lines in this block.
+        package var startTimestampMetrics: Set<String> = []
     }
 
     /// What an eval expects besides its result lines.
@@ -123,6 +125,8 @@ package struct PromQLTestScript: Sendable {
             let (descriptor, values) = SeriesNotation.splitDescriptor(text)
             if descriptor.hasSuffix("@st") {
                 load.unsupported = "start timestamps (@st)"
+                let bare = descriptor.dropLast(3)
+                if let name = try? SeriesNotation.labels(bare, line: line).metricName { load.startTimestampMetrics.insert(name) }
                 continue
             }
             let labels = try SeriesNotation.labels(descriptor, line: line)

@@ -1,0 +1,165 @@
+import Foundation
+import OspreyModel
+
+/// Functions over range vectors (`rate`, `*_over_time`, …): one value per series window.
+enum RangeFunctions {
+    /// Names handled here.
+    static let names: Set<String> = [
+        "rate", "increase", "delta", "irate", "idelta", "changes", "resets", "deriv",
+        "sum_over_time", "avg_over_time", "count_over_time", "min_over_time", "max_over_time",
+        "last_over_time", "present_over_time", "stddev_over_time", "stdvar_over_time",
+    ]
+
+    /// The function's value for one series window, nil when it yields no sample.
+    /// `rangeStartMs`/`rangeEndMs` are the selector's window (for extrapolation), `rangeMs` its length.
+    static func apply(_ name: String, _ points: [Sample], rangeStartMs: Int64, rangeEndMs: Int64, rangeMs: Int64) -> Double? {
+        guard !points.isEmpty else { return nil }
+        switch name {
+        case "rate": return extrapolatedRate(points, rangeStartMs, rangeEndMs, rangeMs, isCounter: true, isRate: true)
+        case "increase": return extrapolatedRate(points, rangeStartMs, rangeEndMs, rangeMs, isCounter: true, isRate: false)
+        case "delta": return extrapolatedRate(points, rangeStartMs, rangeEndMs, rangeMs, isCounter: false, isRate: false)
+        case "irate": return instantValue(points, isRate: true)
+        case "idelta": return instantValue(points, isRate: false)
+        case "changes": return Double(zip(points, points.dropFirst()).filter { !sameValue($0.value, $1.value) }.count)
+        case "resets": return Double(zip(points, points.dropFirst()).filter { $1.value < $0.value }.count)
+        case "deriv": return points.count < 2 ? nil : linearRegression(points, interceptTimeMs: points[0].timestampMs).slope
+        case "sum_over_time": return kahanSum(points.map(\.value))
+        case "avg_over_time": return average(points.map(\.value))
+        case "count_over_time": return Double(points.count)
+        case "min_over_time": return points.map(\.value).reduce(Double.nan) { $0.isNaN || $1 < $0 ? $1 : $0 }
+        case "max_over_time": return points.map(\.value).reduce(Double.nan) { $0.isNaN || $1 > $0 ? $1 : $0 }
+        case "last_over_time": return points.last?.value
+        case "present_over_time": return 1
+        case "stddev_over_time": return variance(points.map(\.value)).squareRoot()
+        case "stdvar_over_time": return variance(points.map(\.value))
+        default: return nil
+        }
+    }
+
+    private static func sameValue(_ a: Double, _ b: Double) -> Bool {
+        a == b || (a.isNaN && b.isNaN)
+    }
+
+    /// Prometheus' `extrapolatedRate`: the increase over the samples, extrapolated towards the
+    /// window's edges (at most half an average sample interval, never below zero for counters).
+    private static func extrapolatedRate(_ points: [Sample], _ rangeStartMs: Int64, _ rangeEndMs: Int64, _ rangeMs: Int64, isCounter: Bool, isRate: Bool) -> Double? {
+        guard points.count >= 2, let first = points.first, let last = points.last else { return nil }
+        var result = last.value - first.value
+        if isCounter {
+            var previous = first.value
+            for point in points.dropFirst() {
+                if point.value < previous { result += previous }
+                previous = point.value
+            }
+        }
+        var durationToStart = Double(first.timestampMs - rangeStartMs) / 1000
+        var durationToEnd = Double(rangeEndMs - last.timestampMs) / 1000
+        let sampledInterval = Double(last.timestampMs - first.timestampMs) / 1000
+        let averageInterval = sampledInterval / Double(points.count - 1)
+        let threshold = averageInterval * 1.1
+        if durationToStart >= threshold { durationToStart = averageInterval / 2 }
+        if isCounter && result > 0 && first.value >= 0 {
+            let durationToZero = sampledInterval * (first.value / result)
+            if durationToZero < durationToStart { durationToStart = durationToZero }
+        }
+        if durationToEnd >= threshold { durationToEnd = averageInterval / 2 }
+        var factor = (sampledInterval + durationToStart + durationToEnd) / sampledInterval
+        if isRate { factor /= Double(rangeMs) / 1000 }
+        return result * factor
+    }
+
+    /// `irate`/`idelta`: the last two samples.
+    private static func instantValue(_ points: [Sample], isRate: Bool) -> Double? {
+        guard points.count >= 2 else { return nil }
+        let last = points[points.count - 1]
+        let previous = points[points.count - 2]
+        var result = last.value - previous.value
+        if isRate && last.value < previous.value { result = last.value }
+        guard isRate else { return result }
+        let interval = last.timestampMs - previous.timestampMs
+        guard interval != 0 else { return nil }
+        return result / (Double(interval) / 1000)
+    }
+
+    /// One step of Kahan–Babuška (Neumaier) summation, as Prometheus' `kahanSumInc`.
+    static func kahanSumInc(_ increment: Double, _ sum: Double, _ compensation: Double) -> (Double, Double) {
+        let t = sum + increment
+        var c = compensation
+        if t.isInfinite {
+            c = 0
+        } else if abs(sum) >= abs(increment) {
+            c += (sum - t) + increment
+        } else {
+            c += (increment - t) + sum
+        }
+        return (t, c)
+    }
+
+    /// Compensated sum, as Prometheus' `sum_over_time`.
+    static func kahanSum(_ values: [Double]) -> Double {
+        var sum = 0.0
+        var compensation = 0.0
+        for value in values { (sum, compensation) = kahanSumInc(value, sum, compensation) }
+        return sum.isInfinite ? sum : sum + compensation
+    }
+
+    /// Prometheus 3's `avg_over_time`: a compensated sum, switching to an incremental mean if
+    /// the sum overflows.
+    private static func average(_ values: [Double]) -> Double {
+        var sum = values[0]
+        var count = 1.0
+        var mean = 0.0
+        var compensation = 0.0
+        var incremental = false
+        for (index, value) in values.dropFirst().enumerated() {
+            count = Double(index + 2)
+            if !incremental {
+                let (newSum, newCompensation) = kahanSumInc(value, sum, compensation)
+                if !newSum.isInfinite {
+                    (sum, compensation) = (newSum, newCompensation)
+                    continue
+                }
+                incremental = true
+                mean = sum / (count - 1)
+                compensation /= (count - 1)
+            }
+            let q = (count - 1) / count
+            (mean, compensation) = kahanSumInc(value / count, q * mean, q * compensation)
+        }
+        return incremental ? mean + compensation : sum / count + compensation / count
+    }
+
+    private static func variance(_ values: [Double]) -> Double {
+        var count = 0.0
+        var mean = 0.0
+        var squares = 0.0
+        for value in values {
+            count += 1
+            let delta = value - mean
+            mean += delta / count
+            squares += delta * (value - mean)
+        }
+        return squares / count
+    }
+
+    /// Least-squares slope and intercept at `interceptTimeMs`, as Prometheus' `linearRegression`.
+    static func linearRegression(_ points: [Sample], interceptTimeMs: Int64) -> (slope: Double, intercept: Double) {
+        var n = 0.0, sumX = 0.0, sumY = 0.0, sumXY = 0.0, sumX2 = 0.0
+        var constY = true
+        let firstY = points[0].value
+        for point in points {
+            if point.value != firstY { constY = false }
+            let x = Double(point.timestampMs - interceptTimeMs) / 1000
+            n += 1
+            sumY += point.value
+            sumX += x
+            sumXY += x * point.value
+            sumX2 += x * x
+        }
+        if constY { return (0, firstY) }
+        let covXY = sumXY - sumX * sumY / n
+        let varX = sumX2 - sumX * sumX / n
+        let slope = covXY / varX
+        return (slope, sumY / n - slope * sumX / n)
+    }
+}
