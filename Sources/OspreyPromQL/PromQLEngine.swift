@@ -21,7 +21,9 @@ package struct PromQLEngine: Sendable {
     /// An instant query at `timestampMs`.
     package func instantQuery(_ expr: Expr, atMs timestampMs: Int64) throws(PromQLError) -> PromQLValue {
         let evaluator = try Evaluator(engine: self, expr: expr, startMs: timestampMs, endMs: timestampMs, stepMs: 1)
-        return try evaluator.evaluate(expr, at: timestampMs)
+        let value = try evaluator.evaluate(expr, at: timestampMs)
+        if case .vector(let elements) = value { return .vector(try finalizeNames(elements)) }
+        return value
     }
 
     /// A range query: the expression at `startMs, startMs+stepMs, … ≤ endMs`, as a matrix.
@@ -38,7 +40,7 @@ package struct PromQLEngine: Sendable {
             case .scalar(_, let value):
                 series[.empty, default: []].append(Sample(timestampMs: timestamp, value: value))
             case .vector(let elements):
-                for element in elements {
+                for element in try finalizeNames(elements) {
                     series[element.labels, default: []].append(Sample(timestampMs: timestamp, value: element.value))
                 }
             case .string, .matrix:
@@ -77,6 +79,12 @@ struct Evaluator {
             return
         case .call(let call) where Self.supports(call):
             for argument in call.args { try prefetch(argument, rangeMs: rangeMs) }
+        case .aggregate(let aggregate) where aggregate.op != .limitk && aggregate.op != .limitRatio:
+            if let param = aggregate.param { try prefetch(param, rangeMs: rangeMs) }
+            try prefetch(aggregate.expr, rangeMs: rangeMs)
+        case .binary(let binary):
+            try prefetch(binary.lhs, rangeMs: rangeMs)
+            try prefetch(binary.rhs, rangeMs: rangeMs)
         default:
             throw PromQLError(code: .unsupported, message: "\(kind(expr)) is not evaluated by this version of Osprey yet")
         }
@@ -127,7 +135,7 @@ struct Evaluator {
             switch try evaluate(inner, at: timestampMs) {
             case .scalar(let t, let value): return .scalar(timestampMs: t, value: -value)
             case .vector(let elements):
-                return .vector(try uniqueLabelSets(elements.map { VectorElement(labels: dropName($0.labels), timestampMs: $0.timestampMs, value: -$0.value) }))
+                return .vector(elements.map { VectorElement(labels: $0.labels, timestampMs: $0.timestampMs, value: -$0.value, dropsName: true) })
             default: throw PromQLError(code: .execution, message: "unary minus on a non-numeric value")
             }
         case .vectorSelector(let selector):
@@ -150,8 +158,34 @@ struct Evaluator {
             return .matrix(out)
         case .call(let call):
             return try evaluateCall(call, at: timestampMs)
+        case .aggregate(let aggregate):
+            guard case .vector(let elements) = try evaluate(aggregate.expr, at: timestampMs) else {
+                throw PromQLError(code: .execution, message: "aggregation needs an instant vector")
+            }
+            let parameter = try aggregate.param.map { (param) throws(PromQLError) in try evaluate(param, at: timestampMs) }
+            return .vector(try Aggregation.apply(aggregate, elements, parameter: parameter, at: timestampMs))
+        case .binary(let binary):
+            return try evaluateBinary(binary, at: timestampMs)
         default:
             throw PromQLError(code: .unsupported, message: "\(kind(expr)) is not evaluated by this version of Osprey yet")
+        }
+    }
+
+    private func evaluateBinary(_ binary: BinaryExpr, at timestampMs: Int64) throws(PromQLError) -> PromQLValue {
+        let lhs = try evaluate(binary.lhs, at: timestampMs)
+        let rhs = try evaluate(binary.rhs, at: timestampMs)
+        switch (lhs, rhs) {
+        case (.scalar(_, let a), .scalar(_, let b)):
+            return .scalar(timestampMs: timestampMs, value: BinaryOperators.scalarScalar(binary, a, b))
+        case (.vector(let vector), .scalar(_, let b)):
+            return .vector(try BinaryOperators.vectorScalar(binary, vector, b, scalarOnLeft: false))
+        case (.scalar(_, let a), .vector(let vector)):
+            return .vector(try BinaryOperators.vectorScalar(binary, vector, a, scalarOnLeft: true))
+        case (.vector(let left), .vector(let right)):
+            if binary.op.isSetOperator { return .vector(BinaryOperators.setOperation(binary, left, right)) }
+            return .vector(try BinaryOperators.vectorVector(binary, left, right))
+        default:
+            throw PromQLError(code: .execution, message: "binary operation on unsupported operand types")
         }
     }
 
@@ -164,16 +198,15 @@ struct Evaluator {
             for series in data[matrix.selector] ?? [] {
                 let points = series.window(after: end - range, through: end)
                 guard let value = RangeFunctions.apply(name, points, rangeStartMs: end - range, rangeEndMs: end, rangeMs: range) else { continue }
-                let labels = name == "last_over_time" ? series.labels : dropName(series.labels)
-                out.append(VectorElement(labels: labels, timestampMs: timestampMs, value: value))
+                out.append(VectorElement(labels: series.labels, timestampMs: timestampMs, value: value, dropsName: name != "last_over_time"))
             }
-            return .vector(try uniqueLabelSets(out))
+            return .vector(out)
         }
         if let function = InstantFunctions.math[name], let argument = call.args.first {
             guard case .vector(let elements) = try evaluate(argument, at: timestampMs) else {
                 throw PromQLError(code: .execution, message: "\(name)() needs an instant vector")
             }
-            return .vector(try uniqueLabelSets(elements.map { VectorElement(labels: dropName($0.labels), timestampMs: $0.timestampMs, value: function($0.value)) }))
+            return .vector(elements.map { VectorElement(labels: $0.labels, timestampMs: $0.timestampMs, value: function($0.value), dropsName: true) })
         }
         switch name {
         case "time": return .scalar(timestampMs: timestampMs, value: Double(timestampMs) / 1000)
@@ -211,13 +244,23 @@ struct Evaluator {
     }
 }
 
-/// Fails as Prometheus does when dropping names made two elements identical.
-func uniqueLabelSets(_ elements: [VectorElement]) throws(PromQLError) -> [VectorElement] {
+/// Removes the names marked for removal and fails, as Prometheus does, when that makes two
+/// elements identical. Runs once on the final result of an evaluation step.
+func finalizeNames(_ elements: [VectorElement]) throws(PromQLError) -> [VectorElement] {
     var seen = Set<Labels>()
-    for element in elements where !seen.insert(element.labels).inserted {
-        throw PromQLError(code: .execution, message: "vector cannot contain metrics with the same labelset")
+    var out: [VectorElement] = []
+    out.reserveCapacity(elements.count)
+    for var element in elements {
+        if element.dropsName {
+            element.labels = dropName(element.labels)
+            element.dropsName = false
+        }
+        guard seen.insert(element.labels).inserted else {
+            throw PromQLError(code: .execution, message: "vector cannot contain metrics with the same labelset")
+        }
+        out.append(element)
     }
-    return elements
+    return out
 }
 
 /// Labels without `__name__`; the metadata labels `__type__` and `__unit__` go with it, as in

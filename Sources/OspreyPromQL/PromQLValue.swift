@@ -8,12 +8,16 @@ package struct VectorElement: Hashable, Sendable {
     package var timestampMs: Int64
     /// The value.
     package var value: Double
+    /// Whether `__name__` (with `__type__`/`__unit__`) is to be removed at the end of the
+    /// evaluation (Prometheus 3's delayed name removal).
+    package var dropsName: Bool
 
     /// Creates an element.
-    package init(labels: Labels, timestampMs: Int64, value: Double) {
+    package init(labels: Labels, timestampMs: Int64, value: Double, dropsName: Bool = false) {
         self.labels = labels
         self.timestampMs = timestampMs
         self.value = value
+        self.dropsName = dropsName
     }
 }
 

@@ -160,6 +160,14 @@ package struct VectorMatching: Hashable, Sendable {
     package var on: Bool
     /// Labels to copy from the "one" side (`group_left(labels)`).
     package var include: [String]
+
+    /// Creates a matching.
+    package init(cardinality: Cardinality, matchingLabels: [String], on: Bool, include: [String]) {
+        self.cardinality = cardinality
+        self.matchingLabels = matchingLabels
+        self.on = on
+        self.include = include
+    }
 }
 
 /// `lhs op [bool] [on/ignoring(...)] [group_x(...)] rhs`.

@@ -24,7 +24,7 @@ enum RangeFunctions {
         case "resets": return Double(zip(points, points.dropFirst()).filter { $1.value < $0.value }.count)
         case "deriv": return points.count < 2 ? nil : linearRegression(points, interceptTimeMs: points[0].timestampMs).slope
         case "sum_over_time": return kahanSum(points.map(\.value))
-        case "avg_over_time": return average(points.map(\.value))
+        case "avg_over_time": return mean(points.map(\.value))
         case "count_over_time": return Double(points.count)
         case "min_over_time": return points.map(\.value).reduce(Double.nan) { $0.isNaN || $1 < $0 ? $1 : $0 }
         case "max_over_time": return points.map(\.value).reduce(Double.nan) { $0.isNaN || $1 > $0 ? $1 : $0 }
@@ -105,7 +105,7 @@ enum RangeFunctions {
 
     /// Prometheus 3's `avg_over_time`: a compensated sum, switching to an incremental mean if
     /// the sum overflows.
-    private static func average(_ values: [Double]) -> Double {
+    static func mean(_ values: [Double]) -> Double {
         var sum = values[0]
         var count = 1.0
         var mean = 0.0

@@ -1,0 +1,139 @@
+import Foundation
+import OspreyModel
+import OspreyPromQLParser
+
+/// Aggregation operators over an instant vector (`sum by (…) (…)` and friends).
+enum Aggregation {
+    static func apply(_ aggregate: AggregateExpr, _ elements: [VectorElement], parameter: PromQLValue?, at timestampMs: Int64) throws(PromQLError) -> [VectorElement] {
+        var groups: [Labels: [VectorElement]] = [:]
+        var order: [Labels] = []
+        for element in elements {
+            let key = groupLabels(element.labels, aggregate)
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(element)
+        }
+        var out: [VectorElement] = []
+        for key in order {
+            guard let members = groups[key] else { continue }
+            let before = out.count
+            defer {
+                if aggregate.op != .topk && aggregate.op != .bottomk {
+                    out.replaceSubrange(before..<out.count, with: propagateNameDrop(Array(out[before...]), key, members))
+                }
+            }
+            let values = members.map(\.value)
+            switch aggregate.op {
+            case .sum: out.append(element(key, RangeFunctionsBridge.sum(values), timestampMs))
+            case .avg: out.append(element(key, RangeFunctionsBridge.mean(values), timestampMs))
+            case .count: out.append(element(key, Double(values.count), timestampMs))
+            case .group: out.append(element(key, 1, timestampMs))
+            case .min: out.append(element(key, values.reduce(Double.nan) { $0.isNaN || $1 < $0 ? $1 : $0 }, timestampMs))
+            case .max: out.append(element(key, values.reduce(Double.nan) { $0.isNaN || $1 > $0 ? $1 : $0 }, timestampMs))
+            case .stddev: out.append(element(key, variance(values).squareRoot(), timestampMs))
+            case .stdvar: out.append(element(key, variance(values), timestampMs))
+            case .quantile:
+                out.append(element(key, quantile(try scalar(parameter), values), timestampMs))
+            case .topk, .bottomk:
+                out += try selectK(aggregate.op, try scalar(parameter), members)
+            case .countValues:
+                guard case .string(_, let label) = parameter else { throw PromQLError(code: .execution, message: "count_values needs a label name") }
+                guard NameValidationScheme.utf8.isValidLabelName(label) else {
+                    throw PromQLError(code: .execution, message: "invalid label name \"\(label)\"")
+                }
+                var counts: [String: Double] = [:]
+                var valueOrder: [String] = []
+                for value in values {
+                    let text = GoFloatFormat.f(value)
+                    if counts[text] == nil { valueOrder.append(text) }
+                    counts[text, default: 0] += 1
+                }
+                for text in valueOrder {
+                    var builder = LabelsBuilder(key)
+                    builder.set(label, text)
+                    out.append(element(builder.labels(), counts[text] ?? 0, timestampMs))
+                }
+            case .limitk, .limitRatio:
+                throw PromQLError(code: .unsupported, message: "aggregation \(aggregate.op.rawValue) is not evaluated by this version of Osprey yet")
+            }
+        }
+        return out
+    }
+
+    private static func element(_ labels: Labels, _ value: Double, _ timestampMs: Int64) -> VectorElement {
+        VectorElement(labels: labels, timestampMs: timestampMs, value: value)
+    }
+
+    /// A group keyed by `__name__` keeps its members' pending name removal (delayed removal).
+    private static func propagateNameDrop(_ elements: [VectorElement], _ key: Labels, _ members: [VectorElement]) -> [VectorElement] {
+        guard key.metricName != nil, members.contains(where: \.dropsName) else { return elements }
+        return elements.map { element in
+            var copy = element
+            copy.dropsName = true
+            return copy
+        }
+    }
+
+    private static func scalar(_ value: PromQLValue?) throws(PromQLError) -> Double {
+        guard case .scalar(_, let number) = value else { throw PromQLError(code: .execution, message: "aggregation parameter must be a scalar") }
+        return number
+    }
+
+    /// The labels a group is keyed by: `by` keeps only the listed labels; `without` drops them
+    /// and the metric name.
+    static func groupLabels(_ labels: Labels, _ aggregate: AggregateExpr) -> Labels {
+        if aggregate.without {
+            var dropped = Set(aggregate.grouping)
+            dropped.insert(Labels.metricNameLabel)
+            return Labels(sortedUnchecked: labels.filter { !dropped.contains($0.name) })
+        }
+        let kept = Set(aggregate.grouping)
+        return Labels(sortedUnchecked: labels.filter { kept.contains($0.name) })
+    }
+
+    private static func selectK(_ op: AggregationOp, _ kValue: Double, _ members: [VectorElement]) throws(PromQLError) -> [VectorElement] {
+        guard kValue.isFinite || kValue.isInfinite && kValue > 0 else { return [] }
+        guard kValue < 9.2e18 || kValue.isInfinite else { throw PromQLError(code: .execution, message: "scalar value \(kValue) overflows int64") }
+        let k = kValue.isInfinite ? members.count : Int(kValue)
+        guard k >= 1 else { return [] }
+        // NaN sorts last in both directions, as in Prometheus.
+        let sorted = members.sorted { a, b in
+            if a.value.isNaN { return false }
+            if b.value.isNaN { return true }
+            return op == .topk ? a.value > b.value : a.value < b.value
+        }
+        return Array(sorted.prefix(k))
+    }
+
+    /// Prometheus' `quantile` (φ-quantile with linear interpolation; φ outside [0, 1] is ±Inf).
+    static func quantile(_ phi: Double, _ values: [Double]) -> Double {
+        if values.isEmpty || phi.isNaN { return .nan }
+        if phi < 0 { return -.infinity }
+        if phi > 1 { return .infinity }
+        let sorted = values.sorted { a, b in a.isNaN ? false : b.isNaN ? true : a < b }
+        let n = Double(sorted.count)
+        let rank = phi * (n - 1)
+        let lower = max(0, Int(floor(rank)))
+        let upper = min(Int(n) - 1, lower + 1)
+        let weight = rank - floor(rank)
+        return sorted[lower] * (1 - weight) + sorted[upper] * weight
+    }
+
+    private static func variance(_ values: [Double]) -> Double {
+        var count = 0.0
+        var mean = 0.0
+        var squares = 0.0
+        for value in values {
+            count += 1
+            let delta = value - mean
+            mean += delta / count
+            squares += delta * (value - mean)
+        }
+        return squares / count
+    }
+}
+
+/// Shared numeric helpers with the range functions.
+enum RangeFunctionsBridge {
+    static func sum(_ values: [Double]) -> Double { RangeFunctions.kahanSum(values) }
+    static func mean(_ values: [Double]) -> Double { RangeFunctions.mean(values) }
+}
