@@ -63,28 +63,55 @@ struct Evaluator {
         self.engine = engine
         self.startMs = startMs
         self.endMs = endMs
-        try prefetch(expr, rangeMs: 0)
+        var needed: [VectorSelector: (low: Int64, high: Int64)] = [:]
+        try collect(expr, low: startMs, high: endMs, into: &needed)
+        for (selector, window) in needed {
+            data[selector] = try SeriesData.select(engine.queryable, matchers: selector.matchers, minMs: window.low, maxMs: window.high)
+        }
     }
 
-    /// Reads every selector's series once, over the widest window any step needs.
-    private mutating func prefetch(_ expr: Expr, rangeMs: Int64) throws(PromQLError) {
+    /// The evaluation window `[low, high]` as seen through `@` and `offset`.
+    private func shifted(_ at: AtModifier?, _ offset: DurationExpr?, low: Int64, high: Int64) throws(PromQLError) -> (Int64, Int64) {
+        let offsetMs = try offset.map(milliseconds) ?? 0
+        switch at {
+        case .timestamp(let ms)?: return (ms - offsetMs, ms - offsetMs)
+        case .start?: return (startMs - offsetMs, startMs - offsetMs)
+        case .end?: return (endMs - offsetMs, endMs - offsetMs)
+        case nil: return (low - offsetMs, high - offsetMs)
+        }
+    }
+
+    /// Finds every selector and the time window it must be read over (one read per selector).
+    private func collect(_ expr: Expr, low: Int64, high: Int64, into needed: inout [VectorSelector: (low: Int64, high: Int64)]) throws(PromQLError) {
+        func need(_ selector: VectorSelector, backMs: Int64) throws(PromQLError) {
+            let (from, to) = try shifted(selector.at, selector.offset, low: low, high: high)
+            let window = (low: from - backMs, high: to)
+            if let existing = needed[selector] {
+                needed[selector] = (min(existing.low, window.low), max(existing.high, window.high))
+            } else {
+                needed[selector] = window
+            }
+        }
         switch expr {
         case .vectorSelector(let selector):
-            try load(selector, windowMs: engine.lookbackDeltaMs)
+            try need(selector, backMs: engine.lookbackDeltaMs)
         case .matrixSelector(let matrix):
-            try load(matrix.selector, windowMs: try milliseconds(matrix.range))
+            try need(matrix.selector, backMs: try milliseconds(matrix.range))
+        case .subquery(let subquery):
+            let (from, to) = try shifted(subquery.at, subquery.offset, low: low, high: high)
+            try collect(subquery.expr, low: from - (try milliseconds(subquery.range)), high: to, into: &needed)
         case .paren(let inner, _), .unaryMinus(let inner, _):
-            try prefetch(inner, rangeMs: rangeMs)
+            try collect(inner, low: low, high: high, into: &needed)
         case .number, .string:
             return
         case .call(let call) where Self.supports(call):
-            for argument in call.args { try prefetch(argument, rangeMs: rangeMs) }
+            for argument in call.args { try collect(argument, low: low, high: high, into: &needed) }
         case .aggregate(let aggregate) where aggregate.op != .limitk && aggregate.op != .limitRatio:
-            if let param = aggregate.param { try prefetch(param, rangeMs: rangeMs) }
-            try prefetch(aggregate.expr, rangeMs: rangeMs)
+            if let param = aggregate.param { try collect(param, low: low, high: high, into: &needed) }
+            try collect(aggregate.expr, low: low, high: high, into: &needed)
         case .binary(let binary):
-            try prefetch(binary.lhs, rangeMs: rangeMs)
-            try prefetch(binary.rhs, rangeMs: rangeMs)
+            try collect(binary.lhs, low: low, high: high, into: &needed)
+            try collect(binary.rhs, low: low, high: high, into: &needed)
         default:
             throw PromQLError(code: .unsupported, message: "\(kind(expr)) is not evaluated by this version of Osprey yet")
         }
@@ -93,23 +120,44 @@ struct Evaluator {
     private static func supports(_ call: FunctionCall) -> Bool {
         let name = call.function.name
         if RangeFunctions.names.contains(name) {
-            if case .matrixSelector = call.args.first { return true }
-            return false
+            switch call.args.first {
+            case .matrixSelector?, .subquery?: return true
+            default: return false
+            }
         }
         return InstantFunctions.math[name] != nil || ["vector", "scalar", "time", "pi"].contains(name)
     }
 
-    private mutating func load(_ selector: VectorSelector, windowMs: Int64) throws(PromQLError) {
-        let offset = try selector.offset.map(milliseconds) ?? 0
-        let (low, high): (Int64, Int64)
-        switch selector.at {
-        case .timestamp(let ms)?: (low, high) = (ms, ms)
-        case .start?: (low, high) = (startMs, startMs)
-        case .end?: (low, high) = (endMs, endMs)
-        case nil: (low, high) = (startMs, endMs)
+    /// Default resolution of a subquery without a step (Prometheus' evaluation interval, 1m).
+    static let defaultSubqueryStepMs: Int64 = 60_000
+
+    /// A subquery's points for evaluation time `timestampMs`: the inner expression at every
+    /// step-aligned instant in `(t - range, t]`, where t is shifted by `@`/`offset`.
+    private func evaluateSubquery(_ subquery: SubqueryExpr, at timestampMs: Int64) throws(PromQLError) -> (series: [SeriesPoints], endMs: Int64, rangeMs: Int64) {
+        let (end, _) = try shifted(subquery.at, subquery.offset, low: timestampMs, high: timestampMs)
+        let range = try milliseconds(subquery.range)
+        let step = try subquery.step.map(milliseconds) ?? Self.defaultSubqueryStepMs
+        guard step > 0 else { throw PromQLError(code: .execution, message: "subquery step must be positive") }
+        var instant = floorDivision(end - range, step) * step
+        if instant <= end - range { instant += step }
+        var points: [Labels: [Sample]] = [:]
+        var order: [Labels] = []
+        while instant <= end {
+            switch try evaluate(subquery.expr, at: instant) {
+            case .scalar(_, let value):
+                if points[.empty] == nil { order.append(.empty) }
+                points[.empty, default: []].append(Sample(timestampMs: instant, value: value))
+            case .vector(let elements):
+                for element in try finalizeNames(elements) {
+                    if points[element.labels] == nil { order.append(element.labels) }
+                    points[element.labels, default: []].append(Sample(timestampMs: instant, value: element.value))
+                }
+            default:
+                throw PromQLError(code: .execution, message: "subquery of a non-instant expression")
+            }
+            instant += step
         }
-        let series = try SeriesData.select(engine.queryable, matchers: selector.matchers, minMs: low - offset - windowMs, maxMs: high - offset)
-        data[selector, default: []] = series
+        return (order.map { SeriesPoints(labels: $0, points: points[$0] ?? []) }, end, range)
     }
 
     /// The instant at which a selector reads, for evaluation time `timestampMs`.
@@ -158,6 +206,8 @@ struct Evaluator {
             return .matrix(out)
         case .call(let call):
             return try evaluateCall(call, at: timestampMs)
+        case .subquery(let subquery):
+            return .matrix(try evaluateSubquery(subquery, at: timestampMs).series)
         case .aggregate(let aggregate):
             guard case .vector(let elements) = try evaluate(aggregate.expr, at: timestampMs) else {
                 throw PromQLError(code: .execution, message: "aggregation needs an instant vector")
@@ -191,14 +241,26 @@ struct Evaluator {
 
     private func evaluateCall(_ call: FunctionCall, at timestampMs: Int64) throws(PromQLError) -> PromQLValue {
         let name = call.function.name
-        if RangeFunctions.names.contains(name), case .matrixSelector(let matrix) = call.args.first {
-            let end = try readTime(matrix.selector, timestampMs)
-            let range = try milliseconds(matrix.range)
+        if RangeFunctions.names.contains(name), let argument = call.args.first {
+            let windows: [(labels: Labels, points: [Sample])]
+            let end: Int64
+            let range: Int64
+            switch argument {
+            case .matrixSelector(let matrix):
+                end = try readTime(matrix.selector, timestampMs)
+                range = try milliseconds(matrix.range)
+                windows = (data[matrix.selector] ?? []).map { ($0.labels, $0.window(after: end - range, through: end)) }
+            case .subquery(let subquery):
+                let result = try evaluateSubquery(subquery, at: timestampMs)
+                (end, range) = (result.endMs, result.rangeMs)
+                windows = result.series.map { ($0.labels, $0.points) }
+            default:
+                throw PromQLError(code: .unsupported, message: "function \(name)() is not evaluated by this version of Osprey yet")
+            }
             var out: [VectorElement] = []
-            for series in data[matrix.selector] ?? [] {
-                let points = series.window(after: end - range, through: end)
-                guard let value = RangeFunctions.apply(name, points, rangeStartMs: end - range, rangeEndMs: end, rangeMs: range) else { continue }
-                out.append(VectorElement(labels: series.labels, timestampMs: timestampMs, value: value, dropsName: name != "last_over_time"))
+            for window in windows {
+                guard let value = RangeFunctions.apply(name, window.points, rangeStartMs: end - range, rangeEndMs: end, rangeMs: range) else { continue }
+                out.append(VectorElement(labels: window.labels, timestampMs: timestampMs, value: value, dropsName: name != "last_over_time"))
             }
             return .vector(out)
         }
@@ -269,4 +331,10 @@ func dropName(_ labels: Labels) -> Labels {
     let dropped: Set<String> = [Labels.metricNameLabel, "__type__", "__unit__"]
     guard labels.contains(where: { dropped.contains($0.name) }) else { return labels }
     return Labels(sortedUnchecked: labels.filter { !dropped.contains($0.name) })
+}
+
+/// Floor division for possibly negative timestamps.
+func floorDivision(_ a: Int64, _ b: Int64) -> Int64 {
+    let quotient = a / b
+    return (a % b != 0 && (a < 0) != (b < 0)) ? quotient - 1 : quotient
 }
