@@ -125,7 +125,8 @@ struct Evaluator {
             default: return false
             }
         }
-        return InstantFunctions.math[name] != nil || ["vector", "scalar", "time", "pi"].contains(name)
+        return InstantFunctions.math[name] != nil || DateFunctions.names.contains(name)
+            || ["vector", "scalar", "time", "pi", "label_replace", "label_join", "clamp", "clamp_min", "clamp_max", "round", "sort", "sort_desc", "absent"].contains(name)
     }
 
     /// Default resolution of a subquery without a step (Prometheus' evaluation interval, 1m).
@@ -270,6 +271,7 @@ struct Evaluator {
             }
             return .vector(elements.map { VectorElement(labels: $0.labels, timestampMs: $0.timestampMs, value: function($0.value), dropsName: true) })
         }
+        if let value = try evaluateVectorFunction(call, at: timestampMs) { return value }
         switch name {
         case "time": return .scalar(timestampMs: timestampMs, value: Double(timestampMs) / 1000)
         case "pi": return .scalar(timestampMs: timestampMs, value: Double.pi)
@@ -286,6 +288,90 @@ struct Evaluator {
         default:
             throw PromQLError(code: .unsupported, message: "function \(name)() is not evaluated by this version of Osprey yet")
         }
+    }
+
+    /// Functions of an instant vector and scalar or string parameters; nil for other functions.
+    private func evaluateVectorFunction(_ call: FunctionCall, at timestampMs: Int64) throws(PromQLError) -> PromQLValue? {
+        let name = call.function.name
+        func vector(_ index: Int) throws(PromQLError) -> [VectorElement] {
+            guard index < call.args.count, case .vector(let elements) = try evaluate(call.args[index], at: timestampMs) else {
+                throw PromQLError(code: .execution, message: "\(name)() needs an instant vector")
+            }
+            return elements
+        }
+        func scalar(_ index: Int) throws(PromQLError) -> Double {
+            guard index < call.args.count, case .scalar(_, let value) = try evaluate(call.args[index], at: timestampMs) else {
+                throw PromQLError(code: .execution, message: "\(name)() needs a scalar")
+            }
+            return value
+        }
+        func string(_ index: Int) throws(PromQLError) -> String {
+            guard index < call.args.count, case .string(_, let value) = try evaluate(call.args[index], at: timestampMs) else {
+                throw PromQLError(code: .execution, message: "\(name)() needs a string")
+            }
+            return value
+        }
+        func mapped(_ elements: [VectorElement], _ transform: (Double) -> Double) -> PromQLValue {
+            .vector(elements.map { VectorElement(labels: $0.labels, timestampMs: $0.timestampMs, value: transform($0.value), dropsName: true) })
+        }
+        switch name {
+        case "label_replace":
+            return .vector(try LabelFunctions.replace(try vector(0), destination: try string(1), replacement: try string(2), source: try string(3), regex: try string(4)))
+        case "label_join":
+            var sources: [String] = []
+            for index in 3..<max(3, call.args.count) { sources.append(try string(index)) }
+            return .vector(try LabelFunctions.join(try vector(0), destination: try string(1), separator: try string(2), sources: sources))
+        case "clamp":
+            let (low, high) = (try scalar(1), try scalar(2))
+            if high < low { return .vector([]) }
+            return mapped(try vector(0)) { Swift.max(low, Swift.min(high, $0)) }
+        case "clamp_min":
+            let low = try scalar(1)
+            return mapped(try vector(0)) { Swift.max(low, $0) }
+        case "clamp_max":
+            let high = try scalar(1)
+            return mapped(try vector(0)) { Swift.min(high, $0) }
+        case "round":
+            let toNearest = call.args.count > 1 ? try scalar(1) : 1
+            let inverse = 1 / toNearest
+            return mapped(try vector(0)) { ($0 * inverse + 0.5).rounded(.down) / inverse }
+        case "sort", "sort_desc":
+            let descending = name == "sort_desc"
+            return .vector(try vector(0).sorted { a, b in
+                if a.value.isNaN { return false }
+                if b.value.isNaN { return true }
+                return descending ? a.value > b.value : a.value < b.value
+            })
+        case "absent":
+            guard try vector(0).isEmpty else { return .vector([]) }
+            return .vector([VectorElement(labels: absentLabels(call.args[0]), timestampMs: timestampMs, value: 1)])
+        default:
+            guard DateFunctions.names.contains(name) else { return nil }
+            let input = call.args.isEmpty
+                ? [VectorElement(labels: .empty, timestampMs: timestampMs, value: Double(timestampMs) / 1000)]
+                : try vector(0)
+            return mapped(input) { DateFunctions.apply(name, seconds: $0) }
+        }
+    }
+
+    /// The labels `absent()` reports: the selector's equality matchers, as Prometheus'
+    /// `createLabelsForAbsentFunction` (a label matched twice is left out).
+    private func absentLabels(_ expr: Expr) -> Labels {
+        let selector: VectorSelector?
+        switch expr {
+        case .vectorSelector(let vector): selector = vector
+        case .matrixSelector(let matrix): selector = matrix.selector
+        default: selector = nil
+        }
+        guard let selector else { return .empty }
+        var values: [String: String] = [:]
+        var repeated = Set<String>()
+        for matcher in selector.matchers where matcher.name != Labels.metricNameLabel {
+            if values[matcher.name] != nil { repeated.insert(matcher.name) }
+            if matcher.type == .equal { values[matcher.name] = matcher.value }
+        }
+        for name in repeated { values[name] = nil }
+        return Labels(values)
     }
 
     private func milliseconds(_ duration: DurationExpr) throws(PromQLError) -> Int64 {
