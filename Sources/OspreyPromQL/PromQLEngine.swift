@@ -119,11 +119,8 @@ struct Evaluator {
 
     private static func supports(_ call: FunctionCall) -> Bool {
         let name = call.function.name
-        if RangeFunctions.names.contains(name) {
-            switch call.args.first {
-            case .matrixSelector?, .subquery?: return true
-            default: return false
-            }
+        if RangeFunctions.names.contains(name) || ["absent_over_time", "quantile_over_time", "predict_linear", "mad_over_time"].contains(name) {
+            return call.args.contains { if case .matrixSelector = $0 { return true }; if case .subquery = $0 { return true }; return false }
         }
         return InstantFunctions.math[name] != nil || DateFunctions.names.contains(name)
             || ["vector", "scalar", "time", "pi", "label_replace", "label_join", "clamp", "clamp_min", "clamp_max", "round", "sort", "sort_desc", "absent"].contains(name)
@@ -243,25 +240,49 @@ struct Evaluator {
     private func evaluateCall(_ call: FunctionCall, at timestampMs: Int64) throws(PromQLError) -> PromQLValue {
         let name = call.function.name
         if RangeFunctions.names.contains(name), let argument = call.args.first {
-            let windows: [(labels: Labels, points: [Sample])]
-            let end: Int64
-            let range: Int64
-            switch argument {
-            case .matrixSelector(let matrix):
-                end = try readTime(matrix.selector, timestampMs)
-                range = try milliseconds(matrix.range)
-                windows = (data[matrix.selector] ?? []).map { ($0.labels, $0.window(after: end - range, through: end)) }
-            case .subquery(let subquery):
-                let result = try evaluateSubquery(subquery, at: timestampMs)
-                (end, range) = (result.endMs, result.rangeMs)
-                windows = result.series.map { ($0.labels, $0.points) }
-            default:
-                throw PromQLError(code: .unsupported, message: "function \(name)() is not evaluated by this version of Osprey yet")
-            }
+            let (windows, end, range) = try rangeWindows(argument, at: timestampMs)
             var out: [VectorElement] = []
             for window in windows {
                 guard let value = RangeFunctions.apply(name, window.points, rangeStartMs: end - range, rangeEndMs: end, rangeMs: range) else { continue }
                 out.append(VectorElement(labels: window.labels, timestampMs: timestampMs, value: value, dropsName: name != "last_over_time"))
+            }
+            return .vector(out)
+        }
+        if name == "absent_over_time", let argument = call.args.first {
+            let (windows, _, _) = try rangeWindows(argument, at: timestampMs)
+            guard windows.allSatisfy({ $0.points.isEmpty }) else { return .vector([]) }
+            return .vector([VectorElement(labels: absentLabels(argument), timestampMs: timestampMs, value: 1)])
+        }
+        if name == "quantile_over_time" || name == "predict_linear" || name == "mad_over_time", call.args.count >= 1 {
+            let matrixIndex = name == "quantile_over_time" ? 1 : 0
+            let (windows, _, _) = try rangeWindows(call.args[matrixIndex], at: timestampMs)
+            var parameter = 0.0
+            if name != "mad_over_time" {
+                guard case .scalar(_, let value) = try evaluate(call.args[1 - matrixIndex], at: timestampMs) else {
+                    throw PromQLError(code: .execution, message: "\(name)() needs a scalar parameter")
+                }
+                parameter = value
+            }
+            var out: [VectorElement] = []
+            for window in windows where !window.points.isEmpty {
+                let values = window.points.map(\.value)
+                let value: Double
+                switch name {
+                case "quantile_over_time": value = Aggregation.quantile(parameter, values)
+                case "mad_over_time":
+                    // A NaN anywhere makes the deviation NaN, as in Prometheus.
+                    if values.contains(where: \.isNaN) {
+                        out.append(VectorElement(labels: window.labels, timestampMs: timestampMs, value: .nan, dropsName: true))
+                        continue
+                    }
+                    let median = Aggregation.quantile(0.5, values)
+                    value = Aggregation.quantile(0.5, values.map { abs($0 - median) })
+                default:
+                    guard window.points.count >= 2 else { continue }
+                    let fit = RangeFunctions.linearRegression(window.points, interceptTimeMs: timestampMs)
+                    value = fit.slope * parameter + fit.intercept
+                }
+                out.append(VectorElement(labels: window.labels, timestampMs: timestampMs, value: value, dropsName: true))
             }
             return .vector(out)
         }
@@ -287,6 +308,22 @@ struct Evaluator {
             return .scalar(timestampMs: timestampMs, value: elements.count == 1 ? elements[0].value : .nan)
         default:
             throw PromQLError(code: .unsupported, message: "function \(name)() is not evaluated by this version of Osprey yet")
+        }
+    }
+
+    /// The per-series windows of a range-vector argument (a range selector or a subquery),
+    /// with the window's end and length.
+    private func rangeWindows(_ argument: Expr, at timestampMs: Int64) throws(PromQLError) -> (windows: [(labels: Labels, points: [Sample])], endMs: Int64, rangeMs: Int64) {
+        switch argument {
+        case .matrixSelector(let matrix):
+            let end = try readTime(matrix.selector, timestampMs)
+            let range = try milliseconds(matrix.range)
+            return ((data[matrix.selector] ?? []).map { ($0.labels, $0.window(after: end - range, through: end)) }, end, range)
+        case .subquery(let subquery):
+            let result = try evaluateSubquery(subquery, at: timestampMs)
+            return (result.series.map { ($0.labels, $0.points) }, result.endMs, result.rangeMs)
+        default:
+            throw PromQLError(code: .execution, message: "expected a range vector")
         }
     }
 
@@ -361,6 +398,8 @@ struct Evaluator {
         switch expr {
         case .vectorSelector(let vector): selector = vector
         case .matrixSelector(let matrix): selector = matrix.selector
+        case .subquery(let subquery):
+            if case .vectorSelector(let vector) = subquery.expr { selector = vector } else { selector = nil }
         default: selector = nil
         }
         guard let selector else { return .empty }
