@@ -123,7 +123,7 @@ struct Evaluator {
             return call.args.contains { if case .matrixSelector = $0 { return true }; if case .subquery = $0 { return true }; return false }
         }
         return InstantFunctions.math[name] != nil || DateFunctions.names.contains(name)
-            || ["vector", "scalar", "time", "pi", "label_replace", "label_join", "clamp", "clamp_min", "clamp_max", "round", "sort", "sort_desc", "absent"].contains(name)
+            || ["vector", "scalar", "time", "pi", "timestamp", "label_replace", "label_join", "clamp", "clamp_min", "clamp_max", "round", "sort", "sort_desc", "absent"].contains(name)
     }
 
     /// Default resolution of a subquery without a step (Prometheus' evaluation interval, 1m).
@@ -352,6 +352,20 @@ struct Evaluator {
             .vector(elements.map { VectorElement(labels: $0.labels, timestampMs: $0.timestampMs, value: transform($0.value), dropsName: true) })
         }
         switch name {
+        case "timestamp":
+            // Of a selector: the selected samples' own timestamps; otherwise the evaluation time.
+            var argument = call.args[0]
+            while case .paren(let inner, _) = argument { argument = inner }
+            if case .vectorSelector(let selector) = argument {
+                let at = try readTime(selector, timestampMs)
+                var out: [VectorElement] = []
+                for series in data[selector] ?? [] {
+                    guard let sample = series.latest(at: at, lookbackMs: engine.lookbackDeltaMs) else { continue }
+                    out.append(VectorElement(labels: series.labels, timestampMs: timestampMs, value: Double(sample.timestampMs) / 1000, dropsName: true))
+                }
+                return .vector(out)
+            }
+            return mapped(try vector(0).map { var copy = $0; copy.value = Double(timestampMs) / 1000; return copy }) { $0 }
         case "label_replace":
             return .vector(try LabelFunctions.replace(try vector(0), destination: try string(1), replacement: try string(2), source: try string(3), regex: try string(4)))
         case "label_join":
