@@ -1,0 +1,206 @@
+import OspreyModel
+import OspreyPromQLParser
+import OspreyStorage
+
+/// One query's evaluation: prefetched selector data and per-step evaluation.
+struct Evaluator {
+    let engine: PromQLEngine
+    let startMs: Int64
+    let endMs: Int64
+    private(set) var data: [VectorSelector: [SeriesData]] = [:]
+
+    init(engine: PromQLEngine, expr: Expr, startMs: Int64, endMs: Int64, stepMs: Int64) throws(PromQLError) {
+        self.engine = engine
+        self.startMs = startMs
+        self.endMs = endMs
+        var needed: [VectorSelector: (low: Int64, high: Int64)] = [:]
+        try collect(expr, low: startMs, high: endMs, into: &needed)
+        for (selector, window) in needed {
+            data[selector] = try SeriesData.select(engine.queryable, matchers: selector.matchers, minMs: window.low, maxMs: window.high)
+        }
+    }
+
+    /// The evaluation window `[low, high]` as seen through `@` and `offset`.
+    private func shifted(_ at: AtModifier?, _ offset: DurationExpr?, low: Int64, high: Int64) throws(PromQLError) -> (Int64, Int64) {
+        let offsetMs = try offset.map(milliseconds) ?? 0
+        switch at {
+        case .timestamp(let ms)?: return (ms - offsetMs, ms - offsetMs)
+        case .start?: return (startMs - offsetMs, startMs - offsetMs)
+        case .end?: return (endMs - offsetMs, endMs - offsetMs)
+        case nil: return (low - offsetMs, high - offsetMs)
+        }
+    }
+
+    /// Finds every selector and the time window it must be read over (one read per selector).
+    private func collect(_ expr: Expr, low: Int64, high: Int64, into needed: inout [VectorSelector: (low: Int64, high: Int64)]) throws(PromQLError) {
+        func need(_ selector: VectorSelector, backMs: Int64) throws(PromQLError) {
+            let (from, to) = try shifted(selector.at, selector.offset, low: low, high: high)
+            let window = (low: from - backMs, high: to)
+            if let existing = needed[selector] {
+                needed[selector] = (min(existing.low, window.low), max(existing.high, window.high))
+            } else {
+                needed[selector] = window
+            }
+        }
+        switch expr {
+        case .vectorSelector(let selector):
+            try need(selector, backMs: engine.lookbackDeltaMs)
+        case .matrixSelector(let matrix):
+            try need(matrix.selector, backMs: try milliseconds(matrix.range))
+        case .subquery(let subquery):
+            let (from, to) = try shifted(subquery.at, subquery.offset, low: low, high: high)
+            try collect(subquery.expr, low: from - (try milliseconds(subquery.range)), high: to, into: &needed)
+        case .paren(let inner, _), .unaryMinus(let inner, _):
+            try collect(inner, low: low, high: high, into: &needed)
+        case .number, .string:
+            return
+        case .call(let call) where Self.supports(call):
+            for argument in call.args { try collect(argument, low: low, high: high, into: &needed) }
+        case .aggregate(let aggregate) where aggregate.op != .limitk && aggregate.op != .limitRatio:
+            if let param = aggregate.param { try collect(param, low: low, high: high, into: &needed) }
+            try collect(aggregate.expr, low: low, high: high, into: &needed)
+        case .binary(let binary):
+            try collect(binary.lhs, low: low, high: high, into: &needed)
+            try collect(binary.rhs, low: low, high: high, into: &needed)
+        default:
+            throw PromQLError(code: .unsupported, message: "\(kind(expr)) is not evaluated by this version of Osprey yet")
+        }
+    }
+
+    private static func supports(_ call: FunctionCall) -> Bool {
+        let name = call.function.name
+        if RangeFunctions.names.contains(name) || ["absent_over_time", "quantile_over_time", "predict_linear", "mad_over_time"].contains(name) {
+            return call.args.contains { if case .matrixSelector = $0 { return true }; if case .subquery = $0 { return true }; return false }
+        }
+        return InstantFunctions.math[name] != nil || DateFunctions.names.contains(name)
+            || ["vector", "scalar", "time", "pi", "timestamp", "label_replace", "label_join", "clamp", "clamp_min", "clamp_max", "round", "sort", "sort_desc", "absent"].contains(name)
+    }
+
+    /// Default resolution of a subquery without a step (Prometheus' evaluation interval, 1m).
+    static let defaultSubqueryStepMs: Int64 = 60_000
+
+    /// A subquery's points for evaluation time `timestampMs`: the inner expression at every
+    /// step-aligned instant in `(t - range, t]`, where t is shifted by `@`/`offset`.
+    func evaluateSubquery(_ subquery: SubqueryExpr, at timestampMs: Int64) throws(PromQLError) -> (series: [SeriesPoints], endMs: Int64, rangeMs: Int64) {
+        let (end, _) = try shifted(subquery.at, subquery.offset, low: timestampMs, high: timestampMs)
+        let range = try milliseconds(subquery.range)
+        let step = try subquery.step.map(milliseconds) ?? Self.defaultSubqueryStepMs
+        guard step > 0 else { throw PromQLError(code: .execution, message: "subquery step must be positive") }
+        var instant = floorDivision(end - range, step) * step
+        if instant <= end - range { instant += step }
+        var points: [Labels: [Sample]] = [:]
+        var order: [Labels] = []
+        while instant <= end {
+            switch try evaluate(subquery.expr, at: instant) {
+            case .scalar(_, let value):
+                if points[.empty] == nil { order.append(.empty) }
+                points[.empty, default: []].append(Sample(timestampMs: instant, value: value))
+            case .vector(let elements):
+                for element in try finalizeNames(elements) {
+                    if points[element.labels] == nil { order.append(element.labels) }
+                    points[element.labels, default: []].append(Sample(timestampMs: instant, value: element.value))
+                }
+            default:
+                throw PromQLError(code: .execution, message: "subquery of a non-instant expression")
+            }
+            instant += step
+        }
+        return (order.map { SeriesPoints(labels: $0, points: points[$0] ?? []) }, end, range)
+    }
+
+    /// The instant at which a selector reads, for evaluation time `timestampMs`.
+    func readTime(_ selector: VectorSelector, _ timestampMs: Int64) throws(PromQLError) -> Int64 {
+        let offset = try selector.offset.map(milliseconds) ?? 0
+        switch selector.at {
+        case .timestamp(let ms)?: return ms - offset
+        case .start?: return startMs - offset
+        case .end?: return endMs - offset
+        case nil: return timestampMs - offset
+        }
+    }
+
+    func evaluate(_ expr: Expr, at timestampMs: Int64) throws(PromQLError) -> PromQLValue {
+        switch expr {
+        case .number(let value, _):
+            return .scalar(timestampMs: timestampMs, value: value)
+        case .string(let value, _):
+            return .string(timestampMs: timestampMs, value: value)
+        case .paren(let inner, _):
+            return try evaluate(inner, at: timestampMs)
+        case .unaryMinus(let inner, _):
+            switch try evaluate(inner, at: timestampMs) {
+            case .scalar(let t, let value): return .scalar(timestampMs: t, value: -value)
+            case .vector(let elements):
+                return .vector(elements.map { VectorElement(labels: $0.labels, timestampMs: $0.timestampMs, value: -$0.value, dropsName: true) })
+            default: throw PromQLError(code: .execution, message: "unary minus on a non-numeric value")
+            }
+        case .vectorSelector(let selector):
+            let at = try readTime(selector, timestampMs)
+            var out: [VectorElement] = []
+            for series in data[selector] ?? [] {
+                if let sample = series.latest(at: at, lookbackMs: engine.lookbackDeltaMs) {
+                    out.append(VectorElement(labels: series.labels, timestampMs: timestampMs, value: sample.value))
+                }
+            }
+            return .vector(out)
+        case .matrixSelector(let matrix):
+            let at = try readTime(matrix.selector, timestampMs)
+            let range = try milliseconds(matrix.range)
+            var out: [SeriesPoints] = []
+            for series in data[matrix.selector] ?? [] {
+                let points = series.window(after: at - range, through: at)
+                if !points.isEmpty { out.append(SeriesPoints(labels: series.labels, points: points)) }
+            }
+            return .matrix(out)
+        case .call(let call):
+            return try evaluateCall(call, at: timestampMs)
+        case .subquery(let subquery):
+            return .matrix(try evaluateSubquery(subquery, at: timestampMs).series)
+        case .aggregate(let aggregate):
+            guard case .vector(let elements) = try evaluate(aggregate.expr, at: timestampMs) else {
+                throw PromQLError(code: .execution, message: "aggregation needs an instant vector")
+            }
+            let parameter = try aggregate.param.map { (param) throws(PromQLError) in try evaluate(param, at: timestampMs) }
+            return .vector(try Aggregation.apply(aggregate, elements, parameter: parameter, at: timestampMs))
+        case .binary(let binary):
+            return try evaluateBinary(binary, at: timestampMs)
+        default:
+            throw PromQLError(code: .unsupported, message: "\(kind(expr)) is not evaluated by this version of Osprey yet")
+        }
+    }
+
+    private func evaluateBinary(_ binary: BinaryExpr, at timestampMs: Int64) throws(PromQLError) -> PromQLValue {
+        let lhs = try evaluate(binary.lhs, at: timestampMs)
+        let rhs = try evaluate(binary.rhs, at: timestampMs)
+        switch (lhs, rhs) {
+        case (.scalar(_, let a), .scalar(_, let b)):
+            return .scalar(timestampMs: timestampMs, value: BinaryOperators.scalarScalar(binary, a, b))
+        case (.vector(let vector), .scalar(_, let b)):
+            return .vector(try BinaryOperators.vectorScalar(binary, vector, b, scalarOnLeft: false))
+        case (.scalar(_, let a), .vector(let vector)):
+            return .vector(try BinaryOperators.vectorScalar(binary, vector, a, scalarOnLeft: true))
+        case (.vector(let left), .vector(let right)):
+            if binary.op.isSetOperator { return .vector(BinaryOperators.setOperation(binary, left, right)) }
+            return .vector(try BinaryOperators.vectorVector(binary, left, right))
+        default:
+            throw PromQLError(code: .execution, message: "binary operation on unsupported operand types")
+        }
+    }
+
+    func milliseconds(_ duration: DurationExpr) throws(PromQLError) -> Int64 {
+        guard case .literal(let ms) = duration else {
+            throw PromQLError(code: .unsupported, message: "duration expressions are not evaluated by this version of Osprey yet")
+        }
+        return ms
+    }
+
+    func kind(_ expr: Expr) -> String {
+        switch expr {
+        case .call(let call): return "function \(call.function.name)()"
+        case .aggregate(let aggregate): return "aggregation \(aggregate.op.rawValue)"
+        case .binary(let binary): return "binary operator \(binary.op.rawValue)"
+        case .subquery: return "subquery"
+        default: return "expression"
+        }
+    }
+}
