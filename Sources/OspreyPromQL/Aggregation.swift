@@ -29,8 +29,8 @@ enum Aggregation {
             case .group: out.append(element(key, 1, timestampMs))
             case .min: out.append(element(key, values.reduce(Double.nan) { $0.isNaN || $1 < $0 ? $1 : $0 }, timestampMs))
             case .max: out.append(element(key, values.reduce(Double.nan) { $0.isNaN || $1 > $0 ? $1 : $0 }, timestampMs))
-            case .stddev: out.append(element(key, variance(values).squareRoot(), timestampMs))
-            case .stdvar: out.append(element(key, variance(values), timestampMs))
+            case .stddev: out.append(element(key, RangeFunctions.variance(values).squareRoot(), timestampMs))
+            case .stdvar: out.append(element(key, RangeFunctions.variance(values), timestampMs))
             case .quantile:
                 out.append(element(key, quantile(try scalar(parameter), values), timestampMs))
             case .topk, .bottomk:
@@ -116,19 +116,6 @@ enum Aggregation {
         let upper = min(Int(n) - 1, lower + 1)
         let weight = rank - floor(rank)
         return sorted[lower] * (1 - weight) + sorted[upper] * weight
-    }
-
-    private static func variance(_ values: [Double]) -> Double {
-        var count = 0.0
-        var mean = 0.0
-        var squares = 0.0
-        for value in values {
-            count += 1
-            let delta = value - mean
-            mean += delta / count
-            squares += delta * (value - mean)
-        }
-        return squares / count
     }
 }
 

@@ -129,7 +129,8 @@ enum RangeFunctions {
         return incremental ? mean + compensation : sum / count + compensation / count
     }
 
-    private static func variance(_ values: [Double]) -> Double {
+    /// Population variance (Welford), as Prometheus' `stdvar`.
+    static func variance(_ values: [Double]) -> Double {
         var count = 0.0
         var mean = 0.0
         var squares = 0.0
