@@ -52,7 +52,7 @@ package struct PromQLLexer {
         guard position < bytes.count else { return PromQLToken(kind: .eof, start: start, end: start) }
         let byte = bytes[position]
         if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") || byte == UInt8(ascii: "`") {
-            var scanner = SelectorScanner(bytes)
+            var scanner = StringLiteralScanner(bytes)
             scanner.skip(to: position)
             guard let value = try scanner.quotedString() else {
                 throw PromQLParseError(position: start, message: "unterminated quoted string")

@@ -1,68 +1,19 @@
 import OspreyModel
 
-/// A byte scanner for selector syntax: identifiers, operators and Go-style quoted strings.
-struct SelectorScanner {
+/// Scans PromQL string literals: Go-style quoted strings (with escapes) and raw backquoted strings.
+struct StringLiteralScanner {
     private let bytes: [UInt8]
     private(set) var position = 0
-    var previousWasClose = false
 
     init(_ bytes: [UInt8]) {
         self.bytes = bytes
     }
 
-    var isAtEnd: Bool { position >= bytes.count }
-
-    /// Moves to `offset` (for the PromQL lexer, which reuses the string rules).
-    mutating func skip(to offset: Int) {
-        position = offset
-    }
     var peek: UInt8? { position < bytes.count ? bytes[position] : nil }
 
-    func describeCurrent() -> String {
-        guard let byte = peek else { return "end of input" }
-        return "character \"\(String(decoding: [byte], as: UTF8.self))\""
-    }
-
-    mutating func skipSpace() {
-        while let byte = peek, byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D { position += 1 }
-    }
-
-    mutating func consume(_ byte: UInt8) -> Bool {
-        guard peek == byte else { return false }
-        position += 1
-        return true
-    }
-
-    mutating func identifier(allowColon: Bool) -> String? {
-        let start = position
-        while let byte = peek {
-            let isLetter = (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || byte == 0x5F
-            let isDigit = byte >= 0x30 && byte <= 0x39
-            guard isLetter || (allowColon && byte == 0x3A) || (isDigit && position > start) else { break }
-            position += 1
-        }
-        return position > start ? String(decoding: bytes[start..<position], as: UTF8.self) : nil
-    }
-
-    mutating func matchOperator() -> MatchType? {
-        guard let first = peek else { return nil }
-        let second = position + 1 < bytes.count ? bytes[position + 1] : 0
-        switch (first, second) {
-        case (UInt8(ascii: "="), UInt8(ascii: "~")):
-            position += 2
-            return .regexMatch
-        case (UInt8(ascii: "!"), UInt8(ascii: "=")):
-            position += 2
-            return .notEqual
-        case (UInt8(ascii: "!"), UInt8(ascii: "~")):
-            position += 2
-            return .notRegexMatch
-        case (UInt8(ascii: "="), _):
-            position += 1
-            return .equal
-        default:
-            return nil
-        }
+    /// Moves to `offset` (the lexer hands string literals to this scanner).
+    mutating func skip(to offset: Int) {
+        position = offset
     }
 
     /// A string in double or single quotes (Go escapes) or backticks (raw); nil if none starts here.
