@@ -54,7 +54,7 @@ let package = Package(
         .target(
             name: "OspreyHTTP",
             dependencies: [
-                "OspreyModel", "OspreyEncoding", "OspreyStorage", "OspreyIngest", "OspreyPromQLParser",
+                "OspreyModel", "OspreyEncoding", "OspreyStorage", "OspreyIngest", "OspreyPromQLParser", "OspreyPromQL",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),

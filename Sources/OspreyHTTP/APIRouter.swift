@@ -1,5 +1,6 @@
 package import Hummingbird
 package import OspreyModel
+import OspreyPromQL
 package import OspreyStorage
 
 /// What the HTTP layer needs from the rest of Osprey: the storage contracts and a few facts.
@@ -18,12 +19,14 @@ package struct HTTPDependencies: Sendable {
     package var metricsText: @Sendable () -> String
     /// Remote-write limits and name validation.
     package var remoteWrite: RemoteWriteSettings
+    /// Query limits.
+    package var query: QuerySettings
 
     /// Bundles the dependencies.
     package init(
         appendable: any MetricAppendable, queryable: any MetricQueryable, statistics: any HeadStatisticsProvider,
         buildInfo: BuildInfo, isReady: @escaping @Sendable () -> Bool, metricsText: @escaping @Sendable () -> String,
-        remoteWrite: RemoteWriteSettings
+        remoteWrite: RemoteWriteSettings, query: QuerySettings = QuerySettings()
     ) {
         self.appendable = appendable
         self.queryable = queryable
@@ -32,6 +35,7 @@ package struct HTTPDependencies: Sendable {
         self.isReady = isReady
         self.metricsText = metricsText
         self.remoteWrite = remoteWrite
+        self.query = query
     }
 }
 
@@ -50,11 +54,15 @@ package struct RemoteWriteSettings: Hashable, Sendable {
 }
 
 /// Builds the router serving every HTTP API Osprey has.
-package func makeRouter(_ dependencies: HTTPDependencies) -> Router<BasicRequestContext> {
-    let router = Router(context: BasicRequestContext.self)
+package func makeRouter(_ dependencies: HTTPDependencies) -> Router<OspreyRequestContext> {
+    let router = Router(context: OspreyRequestContext.self)
     router.add(middleware: HTTPMetricsMiddleware())
     SeriesAPI(queryable: dependencies.queryable).register(on: router)
     QueryFormatAPI().register(on: router)
+    QueryAPI(
+        queryable: dependencies.queryable, settings: dependencies.query,
+        scheduler: QueryScheduler(maxConcurrency: dependencies.query.maxConcurrency)
+    ).register(on: router)
     StatusAPI(
         buildInfo: dependencies.buildInfo, statistics: dependencies.statistics,
         isReady: dependencies.isReady, metricsText: dependencies.metricsText

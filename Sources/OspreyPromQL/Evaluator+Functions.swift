@@ -153,6 +153,7 @@ extension Evaluator {
             let inverse = 1 / toNearest
             return mapped(try vector(0)) { ($0 * inverse + 0.5).rounded(.down) / inverse }
         case "sort", "sort_desc":
+            if isRange { context.warn("sort is ineffective for range queries since results are always ordered by labels", at: call.position) }
             let descending = name == "sort_desc"
             return .vector(try vector(0).sorted { a, b in
                 if a.value.isNaN { return false }

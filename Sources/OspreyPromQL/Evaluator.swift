@@ -5,18 +5,24 @@ import OspreyStorage
 /// One query's evaluation: prefetched selector data and per-step evaluation.
 struct Evaluator {
     let engine: PromQLEngine
+    let context: QueryContext
     let startMs: Int64
     let endMs: Int64
+    /// Whether this is a range query (more than one step).
+    let isRange: Bool
     private(set) var data: [VectorSelector: [SeriesData]] = [:]
 
-    init(engine: PromQLEngine, expr: Expr, startMs: Int64, endMs: Int64, stepMs: Int64) throws(PromQLError) {
+    init(engine: PromQLEngine, context: QueryContext, expr: Expr, startMs: Int64, endMs: Int64, stepMs: Int64) throws(PromQLError) {
         self.engine = engine
+        self.context = context
         self.startMs = startMs
         self.endMs = endMs
+        self.isRange = startMs != endMs
         var needed: [VectorSelector: (low: Int64, high: Int64)] = [:]
         try collect(expr, low: startMs, high: endMs, into: &needed)
         for (selector, window) in needed {
-            data[selector] = try SeriesData.select(engine.queryable, matchers: selector.matchers, minMs: window.low, maxMs: window.high)
+            try context.check()
+            data[selector] = try SeriesData.select(engine.queryable, matchers: selector.matchers, minMs: window.low, maxMs: window.high, context: context)
         }
     }
 
@@ -91,6 +97,7 @@ struct Evaluator {
         var points: [Labels: [Sample]] = [:]
         var order: [Labels] = []
         while instant <= end {
+            try context.check()
             switch try evaluate(subquery.expr, at: instant) {
             case .scalar(_, let value):
                 if points[.empty] == nil { order.append(.empty) }

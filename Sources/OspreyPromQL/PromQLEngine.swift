@@ -19,27 +19,30 @@ package struct PromQLEngine: Sendable {
     }
 
     /// An instant query at `timestampMs`.
-    package func instantQuery(_ expr: Expr, atMs timestampMs: Int64) throws(PromQLError) -> PromQLValue {
-        let evaluator = try Evaluator(engine: self, expr: expr, startMs: timestampMs, endMs: timestampMs, stepMs: 1)
+    package func instantQuery(_ expr: Expr, atMs timestampMs: Int64, context: QueryContext = QueryContext()) throws(PromQLError) -> PromQLValue {
+        let evaluator = try Evaluator(engine: self, context: context, expr: expr, startMs: timestampMs, endMs: timestampMs, stepMs: 1)
         let value = try evaluator.evaluate(expr, at: timestampMs)
         if case .vector(let elements) = value { return .vector(try finalizeNames(elements)) }
         return value
     }
 
     /// A range query: the expression at `startMs, startMs+stepMs, … ≤ endMs`, as a matrix.
-    package func rangeQuery(_ expr: Expr, startMs: Int64, endMs: Int64, stepMs: Int64) throws(PromQLError) -> [SeriesPoints] {
+    package func rangeQuery(_ expr: Expr, startMs: Int64, endMs: Int64, stepMs: Int64, context: QueryContext = QueryContext()) throws(PromQLError) -> [SeriesPoints] {
         guard stepMs > 0 else { throw PromQLError(code: .execution, message: "zero or negative query resolution step widths are not accepted") }
         guard expr.type == .scalar || expr.type == .vector else {
             throw PromQLError(code: .execution, message: "invalid expression type \"\(expr.type.rawValue)\" for range query, must be Scalar or instant Vector")
         }
-        let evaluator = try Evaluator(engine: self, expr: expr, startMs: startMs, endMs: endMs, stepMs: stepMs)
+        let evaluator = try Evaluator(engine: self, context: context, expr: expr, startMs: startMs, endMs: endMs, stepMs: stepMs)
         var series: [Labels: [Sample]] = [:]
         var timestamp = startMs
         while timestamp <= endMs {
+            try context.check()
             switch try evaluator.evaluate(expr, at: timestamp) {
             case .scalar(_, let value):
+                try context.hold(1)
                 series[.empty, default: []].append(Sample(timestampMs: timestamp, value: value))
             case .vector(let elements):
+                try context.hold(elements.count)
                 for element in try finalizeNames(elements) {
                     series[element.labels, default: []].append(Sample(timestampMs: timestamp, value: element.value))
                 }

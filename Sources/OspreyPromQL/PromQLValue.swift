@@ -53,6 +53,10 @@ package struct PromQLError: Error, Hashable, CustomStringConvertible, Sendable {
         case unsupported
         /// Storage failed.
         case storage
+        /// The query ran out of time (Prometheus' `timeout`).
+        case timeout
+        /// The query was canceled (Prometheus' `canceled`).
+        case canceled
     }
 
     /// The kind.

@@ -37,21 +37,31 @@ struct SeriesData {
 
 extension SeriesData {
     /// Selects and decodes the series matching `matchers` with samples in `[minMs, maxMs]`.
-    static func select(_ queryable: any MetricQueryable, matchers: [LabelMatcher], minMs: Int64, maxMs: Int64) throws(PromQLError) -> [SeriesData] {
+    static func select(_ queryable: any MetricQueryable, matchers: [LabelMatcher], minMs: Int64, maxMs: Int64, context: QueryContext) throws(PromQLError) -> [SeriesData] {
+        let out: [SeriesData]
         do {
-            let querier = try queryable.querier(minTimeMs: minMs, maxTimeMs: maxMs)
-            defer { querier.close() }
-            let set = try querier.select(sorted: true, hints: SelectHints(startMs: minMs, endMs: maxMs), matchers: matchers)
-            var out: [SeriesData] = []
-            while let series = try set.next() {
-                let iterator = series.iterator(reusing: nil)
-                var samples: [Sample] = []
-                while iterator.next() == .float { samples.append(iterator.floatSample) }
-                out.append(SeriesData(labels: series.labels, samples: samples))
-            }
-            return out
+            out = try read(queryable, matchers: matchers, minMs: minMs, maxMs: maxMs, context: context)
+        } catch let error as PromQLError {
+            throw error
         } catch {
-            throw PromQLError(code: .storage, message: error.description)
+            throw PromQLError(code: .storage, message: "\(error)")
         }
+        return out
+    }
+
+    private static func read(_ queryable: any MetricQueryable, matchers: [LabelMatcher], minMs: Int64, maxMs: Int64, context: QueryContext) throws -> [SeriesData] {
+        let querier = try queryable.querier(minTimeMs: minMs, maxTimeMs: maxMs)
+        defer { querier.close() }
+        let set = try querier.select(sorted: true, hints: SelectHints(startMs: minMs, endMs: maxMs), matchers: matchers)
+        var out: [SeriesData] = []
+        while let series = try set.next() {
+            let iterator = series.iterator(reusing: nil)
+            var samples: [Sample] = []
+            while iterator.next() == .float { samples.append(iterator.floatSample) }
+            try context.loaded(samples.count)
+            if out.count & 255 == 255 { try context.check() }
+            out.append(SeriesData(labels: series.labels, samples: samples))
+        }
+        return out
     }
 }

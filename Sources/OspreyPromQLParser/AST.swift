@@ -212,4 +212,24 @@ package indirect enum Expr: Hashable, Sendable {
         case .unaryMinus(let inner, _), .paren(let inner, _): return inner.type
         }
     }
+
+    /// The expression inside any parentheses.
+    package var unwrappingParens: Expr {
+        var expr = self
+        while case .paren(let inner, _) = expr { expr = inner }
+        return expr
+    }
+
+    /// Where the expression was written (a binary expression spans both operands).
+    package var position: PositionRange {
+        switch self {
+        case .number(_, let position), .string(_, let position), .unaryMinus(_, let position), .paren(_, let position): return position
+        case .vectorSelector(let selector): return selector.position
+        case .matrixSelector(let matrix): return matrix.position
+        case .subquery(let subquery): return subquery.position
+        case .call(let call): return call.position
+        case .aggregate(let aggregate): return aggregate.position
+        case .binary(let binary): return PositionRange(start: binary.lhs.position.start, end: binary.rhs.position.end)
+        }
+    }
 }

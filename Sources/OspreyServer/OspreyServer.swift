@@ -38,7 +38,8 @@ package enum OspreyServer {
                 registry?.emit(into: &bytes)
                 return String(decoding: bytes, as: UTF8.self)
             },
-            remoteWrite: RemoteWriteSettings(maxBodyBytes: options.remoteWriteMaxBodyBytes, nameValidation: config.global.metricNameValidationScheme)
+            remoteWrite: RemoteWriteSettings(maxBodyBytes: options.remoteWriteMaxBodyBytes, nameValidation: config.global.metricNameValidationScheme),
+            query: options.query
         )
         var httpLoggerBuilder = logger
         httpLoggerBuilder[metadataKey: "component"] = "http"

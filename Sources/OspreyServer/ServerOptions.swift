@@ -1,4 +1,5 @@
 package import Logging
+package import OspreyHTTP
 package import OspreyTSDB
 
 /// Everything `osprey serve` is told on its command line.
@@ -21,6 +22,8 @@ package struct ServerOptions: Sendable {
     package var walSyncPolicy: WALSyncPolicy = .write
     /// Largest remote-write body.
     package var remoteWriteMaxBodyBytes = 32 << 20
+    /// Query limits (`--query.*`).
+    package var query = QuerySettings()
 
     /// Defaults.
     package init() {}

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Logging
 import Metrics
+import OspreyHTTP
+import OspreyModel
 import OspreyServer
 import OspreyTSDB
 import Prometheus
@@ -40,7 +42,26 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("web.remote-write.max-body-bytes"), help: "Largest accepted remote-write body, compressed or not.")
     var remoteWriteMaxBodyBytes = 32 << 20
 
+    @Option(name: .customLong("query.timeout"), help: "Longest a query may run before it is aborted (a Prometheus duration, e.g. 2m).")
+    var queryTimeout = "2m"
+
+    @Option(name: .customLong("query.max-samples"), help: "Most samples a single query may hold in memory; a query needing more fails.")
+    var queryMaxSamples = 50_000_000
+
+    @Option(name: .customLong("query.max-concurrency"), help: "Most queries evaluated at once; further queries wait.")
+    var queryMaxConcurrency = 20
+
+    @Option(name: .customLong("query.lookback-delta"), help: "How far back an instant selector looks for a sample (default 5m).")
+    var queryLookbackDelta = "5m"
+
     func validate() throws {
+        for (flag, value) in [("query.timeout", queryTimeout), ("query.lookback-delta", queryLookbackDelta)] {
+            guard let ms = PrometheusDuration.parseMilliseconds(value), ms > 0 else {
+                throw ValidationError("invalid --\(flag) \"\(value)\": use a positive duration such as 2m or 30s")
+            }
+        }
+        guard queryMaxSamples > 0 else { throw ValidationError("--query.max-samples must be positive") }
+        guard queryMaxConcurrency > 0 else { throw ValidationError("--query.max-concurrency must be positive") }
         guard ServerOptions.parseListenAddress(listenAddress) != nil else {
             throw ValidationError("invalid --web.listen-address \"\(listenAddress)\": use host:port, e.g. 127.0.0.1:9090")
         }
@@ -71,6 +92,10 @@ struct Serve: AsyncParsableCommand {
         options.walCompression = walCompression
         options.walSyncPolicy = WALSyncPolicy(rawValue: walSync) ?? .write
         options.remoteWriteMaxBodyBytes = remoteWriteMaxBodyBytes
+        options.query.timeoutMs = PrometheusDuration.parseMilliseconds(queryTimeout) ?? 120_000
+        options.query.lookbackDeltaMs = PrometheusDuration.parseMilliseconds(queryLookbackDelta) ?? 300_000
+        options.query.maxSamples = queryMaxSamples
+        options.query.maxConcurrency = queryMaxConcurrency
 
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

@@ -46,6 +46,32 @@ struct APIParameters: Sendable {
         return value
     }
 
+    /// A timestamp parameter that must be present.
+    func requiredTime(_ name: String) throws(APIError) -> Int64 {
+        let text = first(name) ?? ""
+        guard let value = TimeParsing.parseTimestampMs(text) else {
+            throw APIError(.badData, "invalid parameter \"\(name)\": cannot parse \"\(text)\" to a valid timestamp")
+        }
+        return value
+    }
+
+    /// A duration parameter in ms, as Prometheus' `parseDuration`: float seconds or a duration
+    /// such as `1m30s`; nil when absent.
+    func durationMs(_ name: String) throws(APIError) -> Int64? {
+        guard let text = first(name), !text.isEmpty else { return nil }
+        if let seconds = Double(text), !text.lowercased().contains("x") {
+            let ms = seconds * 1000
+            guard ms.isFinite, abs(ms) < 9.2e15 else {
+                throw APIError(.badData, "invalid parameter \"\(name)\": cannot parse \"\(text)\" to a valid duration. It overflows int64")
+            }
+            return Int64(ms.rounded(.towardZero))
+        }
+        guard let ms = PrometheusDuration.parseMilliseconds(text) else {
+            throw APIError(.badData, "invalid parameter \"\(name)\": cannot parse \"\(text)\" to a valid duration")
+        }
+        return ms
+    }
+
     /// `start`/`end` for metadata endpoints, defaulting to all time; end must not precede start.
     func timeRange() throws(APIError) -> (startMs: Int64, endMs: Int64) {
         let start = try time("start", default: TimeParsing.minTimeMs)

@@ -7,7 +7,7 @@ import OspreyStorage
 struct SeriesAPI: Sendable {
     let queryable: any MetricQueryable
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<OspreyRequestContext>) {
         for path in ["/api/v1/series"] {
             router.get(RouterPath(path)) { request, _ in try await handle { try await series(request) } }
             router.post(RouterPath(path)) { request, _ in try await handle { try await series(request) } }

@@ -30,7 +30,7 @@ struct StatusAPI: Sendable {
     let isReady: @Sendable () -> Bool
     let metricsText: @Sendable () -> String
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<OspreyRequestContext>) {
         router.get("/api/v1/status/buildinfo") { _, _ in buildInfoResponse() }
         router.get("/api/v1/status/tsdb") { request, _ in
             try await handle { try await tsdbStatus(request) }

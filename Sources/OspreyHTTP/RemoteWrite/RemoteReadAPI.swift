@@ -13,7 +13,7 @@ struct RemoteReadAPI: Sendable {
     /// Most samples one read may return (Prometheus' `--storage.remote.read-sample-limit`).
     var maxSamples = 50_000_000
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<OspreyRequestContext>) {
         router.post("/api/v1/read") { request, _ in
             await read(request)
         }

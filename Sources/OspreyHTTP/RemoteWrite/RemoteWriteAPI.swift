@@ -16,7 +16,7 @@ struct RemoteWriteAPI: Sendable {
     /// Label bytes → series reference of series already stored, shared by all requests.
     let seriesCache = SeriesRefCache()
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<OspreyRequestContext>) {
         router.post("/api/v1/write") { request, _ in
             await write(request)
         }
