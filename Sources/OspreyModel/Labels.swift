@@ -104,6 +104,15 @@ package struct Labels: Hashable, Sendable, RandomAccessCollection, Comparable, C
         return out + "{" + parts.joined(separator: ", ") + "}"
     }
 
+    /// Prometheus' `Labels.String()`: every label in braces, the name included,
+    /// `{__name__="up", job="a"}`; names that are not legacy-valid are quoted.
+    package var braced: String {
+        let parts = labels.map { label in
+            (NameValidationScheme.legacy.isValidLabelName(label.name) ? label.name : quoted(label.name)) + "=" + quoted(label.value)
+        }
+        return "{" + parts.joined(separator: ", ") + "}"
+    }
+
     /// A stable 64-bit hash of the label set (FNV-1a over names and values with separators),
     /// the same on every run, for sharding and WAL-independent identity.
     package var stableHash: UInt64 {

@@ -4,7 +4,30 @@ import OspreyPromQLParser
 
 /// Aggregation operators over an instant vector (`sum by (…) (…)` and friends).
 enum Aggregation {
-    static func apply(_ aggregate: AggregateExpr, _ elements: [VectorElement], parameter: PromQLValue?, at timestampMs: Int64) throws(PromQLError) -> [VectorElement] {
+    static func apply(
+        _ aggregate: AggregateExpr, _ elements: [VectorElement], parameter: PromQLValue?, at timestampMs: Int64, context: QueryContext
+    ) throws(PromQLError) -> [VectorElement] {
+        let parameterPosition = aggregate.param?.position
+        switch aggregate.op {
+        case .quantile:
+            let phi = try scalar(parameter)
+            if phi.isNaN || phi < 0 || phi > 1 {
+                context.warn("quantile value should be between 0 and 1, got \(GoFloatFormat.g(phi))", at: parameterPosition)
+            }
+        case .topk, .bottomk, .limitk:
+            let k = try scalar(parameter)
+            if k.isNaN { throw PromQLError(code: .execution, message: "Parameter value is NaN") }
+            if k < 1 { return [] }
+            if k >= 9.223372036854775807e18 { throw PromQLError(code: .execution, message: "Scalar value \(GoFloatFormat.g(k)) overflows int64") }
+        case .limitRatio:
+            let ratio = try scalar(parameter)
+            if ratio == 0 { return [] }
+            if ratio.isNaN { throw PromQLError(code: .execution, message: "Ratio value is NaN") }
+            if ratio > 1 { context.warn("ratio value should be between -1 and 1, got \(GoFloatFormat.g(ratio)), capping to 1", at: parameterPosition) }
+            if ratio < -1 { context.warn("ratio value should be between -1 and 1, got \(GoFloatFormat.g(ratio)), capping to -1", at: parameterPosition) }
+        default:
+            break
+        }
         var groups: [Labels: [VectorElement]] = [:]
         var order: [Labels] = []
         for element in elements {
@@ -17,7 +40,7 @@ enum Aggregation {
             guard let members = groups[key] else { continue }
             let before = out.count
             defer {
-                if aggregate.op != .topk && aggregate.op != .bottomk {
+                if ![.topk, .bottomk, .limitk, .limitRatio].contains(aggregate.op) {
                     out.replaceSubrange(before..<out.count, with: propagateNameDrop(Array(out[before...]), key, members))
                 }
             }
@@ -52,8 +75,16 @@ enum Aggregation {
                     builder.set(label, text)
                     out.append(element(builder.labels(), counts[text] ?? 0, timestampMs))
                 }
-            case .limitk, .limitRatio:
-                throw PromQLError(code: .unsupported, message: "aggregation \(aggregate.op.rawValue) is not evaluated by this version of Osprey yet")
+            case .limitk:
+                // The first k series of the group, in input order.
+                out += members.prefix(Int(try scalar(parameter)))
+            case .limitRatio:
+                // A stable, label-hash-based sample: the same series are kept at every step.
+                let ratio = Swift.max(-1, Swift.min(1, try scalar(parameter)))
+                out += members.filter { member in
+                    let offset = Double(member.labels.prometheusHash) / Double(UInt64.max)
+                    return ratio >= 0 ? offset < ratio : offset >= 1 + ratio
+                }
             }
         }
         return out
@@ -91,10 +122,7 @@ enum Aggregation {
     }
 
     private static func selectK(_ op: AggregationOp, _ kValue: Double, _ members: [VectorElement]) throws(PromQLError) -> [VectorElement] {
-        guard kValue.isFinite || kValue.isInfinite && kValue > 0 else { return [] }
-        guard kValue < 9.2e18 || kValue.isInfinite else { throw PromQLError(code: .execution, message: "scalar value \(kValue) overflows int64") }
-        let k = kValue.isInfinite ? members.count : Int(kValue)
-        guard k >= 1 else { return [] }
+        let k = Int(kValue)
         // NaN sorts last in both directions, as in Prometheus.
         let sorted = members.sorted { a, b in
             if a.value.isNaN { return false }
@@ -109,7 +137,8 @@ enum Aggregation {
         if values.isEmpty || phi.isNaN { return .nan }
         if phi < 0 { return -.infinity }
         if phi > 1 { return .infinity }
-        let sorted = values.sorted { a, b in a.isNaN ? false : b.isNaN ? true : a < b }
+        // NaN sorts first, as in Prometheus' vectorByValueHeap.
+        let sorted = values.sorted { a, b in (a.isNaN && !b.isNaN) || a < b }
         let n = Double(sorted.count)
         let rank = phi * (n - 1)
         let lower = max(0, Int(floor(rank)))

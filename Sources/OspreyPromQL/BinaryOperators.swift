@@ -83,7 +83,7 @@ enum BinaryOperators {
             let key = signature(element.labels, matching)
             if let existing = oneBySignature[key] {
                 let side = flipped ? "left" : "right"
-                throw PromQLError(code: .execution, message: "found duplicate series for the match group \(key) on the \(side) hand-side of the operation: [\(existing.labels), \(element.labels)];many-to-many matching not allowed: matching labels must be unique on one side")
+                throw PromQLError(code: .execution, message: "found duplicate series for the match group \(key.braced) on the \(side) hand-side of the operation: [\(existing.labels.braced), \(element.labels.braced)];many-to-many matching not allowed: matching labels must be unique on one side")
             }
             oneBySignature[key] = element
         }

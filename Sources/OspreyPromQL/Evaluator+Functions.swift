@@ -8,9 +8,15 @@ extension Evaluator {
         if RangeFunctions.names.contains(name), let argument = call.args.first {
             let (windows, end, range) = try rangeWindows(argument, at: timestampMs)
             var out: [VectorElement] = []
+            let checksCounter = (name == "rate" || name == "increase") && { if case .matrixSelector = argument.unwrappingParens { return true } else { return false } }()
             for window in windows {
                 guard let value = RangeFunctions.apply(name, window.points, rangeStartMs: end - range, rangeEndMs: end, rangeMs: range) else { continue }
-                out.append(VectorElement(labels: window.labels, timestampMs: timestampMs, value: value, dropsName: name != "last_over_time"))
+                if checksCounter, let metricName = window.labels.metricName, !metricName.isEmpty,
+                   !["_total", "_sum", "_count", "_bucket"].contains(where: { metricName.hasSuffix($0) })
+                {
+                    context.info("metric might not be a counter, name does not end in _total/_sum/_count/_bucket: \"\(metricName)\"", at: argument.position)
+                }
+                out.append(VectorElement(labels: window.labels, timestampMs: timestampMs, value: value, dropsName: !RangeFunctions.keepingName.contains(name)))
             }
             return .vector(out)
         }
@@ -18,6 +24,24 @@ extension Evaluator {
             let (windows, _, _) = try rangeWindows(argument, at: timestampMs)
             guard windows.allSatisfy({ $0.points.isEmpty }) else { return .vector([]) }
             return .vector([VectorElement(labels: absentLabels(argument), timestampMs: timestampMs, value: 1)])
+        }
+        if name == "double_exponential_smoothing", call.args.count == 3 {
+            let (windows, _, _) = try rangeWindows(call.args[0], at: timestampMs)
+            guard case .scalar(_, let smoothing) = try evaluate(call.args[1], at: timestampMs),
+                  case .scalar(_, let trend) = try evaluate(call.args[2], at: timestampMs)
+            else { throw PromQLError(code: .execution, message: "double_exponential_smoothing() needs scalar factors") }
+            if smoothing <= 0 || smoothing >= 1 {
+                throw PromQLError(code: .execution, message: "invalid smoothing factor. Expected: 0 < sf < 1, got: \(String(format: "%f", smoothing))")
+            }
+            if trend <= 0 || trend >= 1 {
+                throw PromQLError(code: .execution, message: "invalid trend factor. Expected: 0 < tf < 1, got: \(String(format: "%f", trend))")
+            }
+            var out: [VectorElement] = []
+            for window in windows where window.points.count >= 2 {
+                let value = RangeFunctions.doubleExponentialSmoothing(window.points, smoothing: smoothing, trend: trend)
+                out.append(VectorElement(labels: window.labels, timestampMs: timestampMs, value: value, dropsName: true))
+            }
+            return .vector(out)
         }
         if name == "quantile_over_time" || name == "predict_linear" || name == "mad_over_time", call.args.count >= 1 {
             let matrixIndex = name == "quantile_over_time" ? 1 : 0
@@ -28,6 +52,9 @@ extension Evaluator {
                     throw PromQLError(code: .execution, message: "\(name)() needs a scalar parameter")
                 }
                 parameter = value
+            }
+            if name == "quantile_over_time" && (parameter.isNaN || parameter < 0 || parameter > 1) {
+                context.warn("quantile value should be between 0 and 1, got \(GoFloatFormat.g(parameter))", at: call.args[0].position)
             }
             var out: [VectorElement] = []
             for window in windows where !window.points.isEmpty {
@@ -80,7 +107,7 @@ extension Evaluator {
     /// The per-series windows of a range-vector argument (a range selector or a subquery),
     /// with the window's end and length.
     func rangeWindows(_ argument: Expr, at timestampMs: Int64) throws(PromQLError) -> (windows: [(labels: Labels, points: [Sample])], endMs: Int64, rangeMs: Int64) {
-        switch argument {
+        switch argument.unwrappingParens {
         case .matrixSelector(let matrix):
             let end = try readTime(matrix.selector, timestampMs)
             let range = try milliseconds(matrix.range)
@@ -160,6 +187,39 @@ extension Evaluator {
                 if b.value.isNaN { return true }
                 return descending ? a.value > b.value : a.value < b.value
             })
+        case "sort_by_label", "sort_by_label_desc":
+            if isRange { context.warn("sort is ineffective for range queries since results are always ordered by labels", at: call.position) }
+            var names: [String] = []
+            for index in 1..<max(1, call.args.count) { names.append(try string(index)) }
+            return .vector(SortByLabel.sort(try vector(0), by: names, descending: name == "sort_by_label_desc"))
+        case "histogram_quantile":
+            let q = try scalar(0)
+            if q.isNaN || q < 0 || q > 1 {
+                context.warn("quantile value should be between 0 and 1, got \(GoFloatFormat.g(q))", at: call.args[0].position)
+            }
+            return .vector(histogramQuantiles(try vector(1), argument: call.args[1], quantiles: [q], label: nil, at: timestampMs))
+        case "histogram_quantiles":
+            let elements = try vector(0)
+            let label = try string(1)
+            var quantiles: [Double] = []
+            for index in 2..<max(2, call.args.count) {
+                let q = try scalar(index)
+                if q.isNaN || q < 0 || q > 1 {
+                    context.warn("quantile value should be between 0 and 1, got \(GoFloatFormat.g(q))", at: call.args[index].position)
+                }
+                quantiles.append(q)
+            }
+            return .vector(histogramQuantiles(elements, argument: call.args[0], quantiles: quantiles, label: label, at: timestampMs))
+        case "histogram_fraction":
+            let (lower, upper) = (try scalar(0), try scalar(1))
+            let groups = HistogramFunctions.groups(try vector(2)) { metric, le in badBucket(metric, le, call.args[2]) }
+            return .vector(groups.map { group in
+                VectorElement(labels: group.labels, timestampMs: timestampMs, value: HistogramFunctions.bucketFraction(lower, upper, group.buckets), dropsName: true)
+            })
+        case "histogram_count", "histogram_sum", "histogram_avg", "histogram_stddev", "histogram_stdvar":
+            // These read native histogram samples only; float samples are ignored.
+            _ = try vector(0)
+            return .vector([])
         case "absent":
             guard try vector(0).isEmpty else { return .vector([]) }
             return .vector([VectorElement(labels: absentLabels(call.args[0]), timestampMs: timestampMs, value: 1)])
@@ -172,11 +232,43 @@ extension Evaluator {
         }
     }
 
+    /// Quantiles of the classic histograms in `elements`; with `label`, one series per quantile
+    /// carrying it (`histogram_quantiles`).
+    private func histogramQuantiles(_ elements: [VectorElement], argument: Expr, quantiles: [Double], label: String?, at timestampMs: Int64) -> [VectorElement] {
+        let groups = HistogramFunctions.groups(elements) { metric, le in badBucket(metric, le, argument) }
+        var out: [VectorElement] = []
+        for q in quantiles {
+            for group in groups {
+                let result = HistogramFunctions.bucketQuantile(q, group.buckets)
+                if result.forcedMonotonic {
+                    context.histogramMonotonicityInfo(
+                        metricName: group.labels.metricName ?? "", at: argument.position, timestampMs: timestampMs,
+                        minBucket: result.minBucket, maxBucket: result.maxBucket, maxDiff: result.maxDiff
+                    )
+                }
+                var labels = group.labels
+                if let label {
+                    var builder = LabelsBuilder(labels)
+                    builder.set(label, q.isNaN ? "NaN" : OpenMetricsFloat.format(q))
+                    labels = builder.labels()
+                }
+                out.append(VectorElement(labels: labels, timestampMs: timestampMs, value: result.value, dropsName: true))
+            }
+        }
+        return out
+    }
+
+    private func badBucket(_ metricName: String, _ le: String, _ argument: Expr) {
+        var message = "bucket label \"le\" is missing or has a malformed value of \"\(le)\""
+        if !metricName.isEmpty { message += " for metric name \"\(metricName)\"" }
+        context.warn(message, at: argument.position)
+    }
+
     /// The labels `absent()` reports: the selector's equality matchers, as Prometheus'
     /// `createLabelsForAbsentFunction` (a label matched twice is left out).
     func absentLabels(_ expr: Expr) -> Labels {
         let selector: VectorSelector?
-        switch expr {
+        switch expr.unwrappingParens {
         case .vectorSelector(let vector): selector = vector
         case .matrixSelector(let matrix): selector = matrix.selector
         case .subquery(let subquery):

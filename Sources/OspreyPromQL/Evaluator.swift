@@ -62,7 +62,7 @@ struct Evaluator {
             return
         case .call(let call) where Self.supports(call):
             for argument in call.args { try collect(argument, low: low, high: high, into: &needed) }
-        case .aggregate(let aggregate) where aggregate.op != .limitk && aggregate.op != .limitRatio:
+        case .aggregate(let aggregate):
             if let param = aggregate.param { try collect(param, low: low, high: high, into: &needed) }
             try collect(aggregate.expr, low: low, high: high, into: &needed)
         case .binary(let binary):
@@ -75,11 +75,20 @@ struct Evaluator {
 
     private static func supports(_ call: FunctionCall) -> Bool {
         let name = call.function.name
-        if RangeFunctions.names.contains(name) || ["absent_over_time", "quantile_over_time", "predict_linear", "mad_over_time"].contains(name) {
-            return call.args.contains { if case .matrixSelector = $0 { return true }; if case .subquery = $0 { return true }; return false }
+        if RangeFunctions.names.contains(name) || ["absent_over_time", "quantile_over_time", "predict_linear", "mad_over_time", "double_exponential_smoothing"].contains(name) {
+            return call.args.contains {
+                switch $0.unwrappingParens {
+                case .matrixSelector, .subquery: return true
+                default: return false
+                }
+            }
         }
         return InstantFunctions.math[name] != nil || DateFunctions.names.contains(name)
-            || ["vector", "scalar", "time", "pi", "timestamp", "label_replace", "label_join", "clamp", "clamp_min", "clamp_max", "round", "sort", "sort_desc", "absent"].contains(name)
+            || [
+                "vector", "scalar", "time", "pi", "timestamp", "label_replace", "label_join", "clamp", "clamp_min", "clamp_max", "round",
+                "sort", "sort_desc", "sort_by_label", "sort_by_label_desc", "absent", "histogram_quantile", "histogram_quantiles",
+                "histogram_fraction", "histogram_count", "histogram_sum", "histogram_avg", "histogram_stddev", "histogram_stdvar",
+            ].contains(name)
     }
 
     /// Default resolution of a subquery without a step (Prometheus' evaluation interval, 1m).
@@ -168,7 +177,7 @@ struct Evaluator {
                 throw PromQLError(code: .execution, message: "aggregation needs an instant vector")
             }
             let parameter = try aggregate.param.map { (param) throws(PromQLError) in try evaluate(param, at: timestampMs) }
-            return .vector(try Aggregation.apply(aggregate, elements, parameter: parameter, at: timestampMs))
+            return .vector(try Aggregation.apply(aggregate, elements, parameter: parameter, at: timestampMs, context: context))
         case .binary(let binary):
             return try evaluateBinary(binary, at: timestampMs)
         default:

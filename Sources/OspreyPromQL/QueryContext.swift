@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 package import OspreyPromQLParser
 import Synchronization
 
@@ -46,8 +47,44 @@ package final class QueryContext: @unchecked Sendable {
     private var warningSet = Set<String>()
     private var infoSet = Set<String>()
     private var currentSamples = 0
+    private var counts = QueryReport()
+    /// Infos in the order raised; monotonicity notes are merged over steps and formatted last.
+    private var infoEntries: [InfoEntry] = []
+    private var monotonicity: [String: MonotonicityNote] = [:]
+
+    private enum InfoEntry {
+        case text(String)
+        case monotonicity(String)
+    }
+
+    /// `histogram_quantile` had to fix non-monotonic buckets; merged over all steps as
+    /// Prometheus merges `histogramQuantileForcedMonotonicityErr`.
+    private struct MonotonicityNote {
+        var message: String
+        var position: String
+        var minTimestampMs: Int64
+        var maxTimestampMs: Int64
+        var minBucket: Double
+        var maxBucket: Double
+        var maxDiff: Double
+        var count: Int
+    }
+
     /// What the query reported so far.
-    package private(set) var report = QueryReport()
+    package var report: QueryReport {
+        var report = counts
+        report.infos = infoEntries.map { entry in
+            switch entry {
+            case .text(let text): return text
+            case .monotonicity(let key):
+                guard let note = monotonicity[key] else { return "" }
+                return "\(note.message), from buckets \(GoFloatFormat.g(note.minBucket)) to \(GoFloatFormat.g(note.maxBucket)), "
+                    + "with a max diff of \(String(format: "%.2g", note.maxDiff)), over \(note.count) samples from "
+                    + "\(Self.rfc3339(note.minTimestampMs)) to \(Self.rfc3339(note.maxTimestampMs))\(note.position)"
+            }
+        }
+        return report
+    }
 
     /// A context for `query` under `limits`; the timeout starts now.
     package init(query: String = "", limits: QueryLimits = QueryLimits()) {
@@ -73,7 +110,7 @@ package final class QueryContext: @unchecked Sendable {
 
     /// Accounts for `count` samples read from storage and now held.
     func loaded(_ count: Int) throws(PromQLError) {
-        report.totalQueryableSamples += count
+        counts.totalQueryableSamples += count
         try hold(count)
     }
 
@@ -83,7 +120,7 @@ package final class QueryContext: @unchecked Sendable {
         if currentSamples > limits.maxSamples {
             throw PromQLError(code: .execution, message: "query processing would load too many samples into memory in query execution")
         }
-        report.peakSamples = max(report.peakSamples, currentSamples)
+        counts.peakSamples = max(counts.peakSamples, currentSamples)
     }
 
     /// Releases `count` held samples.
@@ -94,13 +131,60 @@ package final class QueryContext: @unchecked Sendable {
     /// Adds a warning (`PromQL warning: … (line:col)`) for the expression at `position`.
     func warn(_ message: String, at position: PositionRange?) {
         let text = "PromQL warning: \(message)\(suffix(position))"
-        if warningSet.insert(text).inserted { report.warnings.append(text) }
+        if warningSet.insert(text).inserted { counts.warnings.append(text) }
     }
 
     /// Adds an info (`PromQL info: … (line:col)`) for the expression at `position`.
     func info(_ message: String, at position: PositionRange?) {
         let text = "PromQL info: \(message)\(suffix(position))"
-        if infoSet.insert(text).inserted { report.infos.append(text) }
+        if infoSet.insert(text).inserted { infoEntries.append(.text(text)) }
+    }
+
+    /// Notes that `histogram_quantile` forced the buckets of `metricName` to be monotonic.
+    func histogramMonotonicityInfo(metricName: String, at position: PositionRange?, timestampMs: Int64, minBucket: Double, maxBucket: Double, maxDiff: Double) {
+        var message = "PromQL info: input to histogram_quantile needed to be fixed for monotonicity "
+            + "(see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile)"
+        if !metricName.isEmpty { message += " for metric name \"\(metricName)\"" }
+        let suffix = suffix(position)
+        let key = message + suffix
+        if var note = monotonicity[key] {
+            note.minTimestampMs = min(note.minTimestampMs, timestampMs)
+            note.maxTimestampMs = max(note.maxTimestampMs, timestampMs)
+            note.minBucket = min(note.minBucket, minBucket)
+            note.maxBucket = max(note.maxBucket, maxBucket)
+            note.maxDiff = max(note.maxDiff, maxDiff)
+            note.count += 1
+            monotonicity[key] = note
+        } else {
+            monotonicity[key] = MonotonicityNote(
+                message: message, position: suffix, minTimestampMs: timestampMs, maxTimestampMs: timestampMs,
+                minBucket: minBucket, maxBucket: maxBucket, maxDiff: maxDiff, count: 1
+            )
+            infoEntries.append(.monotonicity(key))
+        }
+    }
+
+    /// Go's `time.Unix(ms/1000, 0).UTC().Format(time.RFC3339)`.
+    static func rfc3339(_ ms: Int64) -> String {
+        let seconds = ms / 1000
+        var days = seconds / 86_400
+        var rest = seconds % 86_400
+        if rest < 0 {
+            rest += 86_400
+            days -= 1
+        }
+        // Howard Hinnant's civil-from-days.
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(year)-\(two(month))-\(two(day))T\(two(rest / 3600)):\(two(rest % 3600 / 60)):\(two(rest % 60))Z"
     }
 
     /// ` (line:col)` as Prometheus prints a position: 1-based line, byte column after the last

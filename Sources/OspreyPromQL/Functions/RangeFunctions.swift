@@ -8,7 +8,11 @@ enum RangeFunctions {
         "rate", "increase", "delta", "irate", "idelta", "changes", "resets", "deriv",
         "sum_over_time", "avg_over_time", "count_over_time", "min_over_time", "max_over_time",
         "last_over_time", "present_over_time", "stddev_over_time", "stdvar_over_time",
+        "first_over_time", "ts_of_first_over_time", "ts_of_last_over_time", "ts_of_min_over_time", "ts_of_max_over_time",
     ]
+
+    /// Range functions that keep the metric name.
+    static let keepingName: Set<String> = ["last_over_time", "first_over_time"]
 
     /// The function's value for one series window, nil when it yields no sample.
     /// `rangeStartMs`/`rangeEndMs` are the selector's window (for extrapolation), `rangeMs` its length.
@@ -29,11 +33,40 @@ enum RangeFunctions {
         case "min_over_time": return points.map(\.value).reduce(Double.nan) { $0.isNaN || $1 < $0 ? $1 : $0 }
         case "max_over_time": return points.map(\.value).reduce(Double.nan) { $0.isNaN || $1 > $0 ? $1 : $0 }
         case "last_over_time": return points.last?.value
+        case "first_over_time": return points.first?.value
+        case "ts_of_first_over_time": return points.first.map { Double($0.timestampMs) / 1000 }
+        case "ts_of_last_over_time": return points.last.map { Double($0.timestampMs) / 1000 }
+        case "ts_of_min_over_time": return timestampOfExtreme(points) { $0 <= $1 }
+        case "ts_of_max_over_time": return timestampOfExtreme(points) { $0 >= $1 }
         case "present_over_time": return 1
         case "stddev_over_time": return variance(points.map(\.value)).squareRoot()
         case "stdvar_over_time": return variance(points.map(\.value))
         default: return nil
         }
+    }
+
+    /// The timestamp (s) of the last sample that `better` prefers over every earlier choice; a
+    /// NaN choice is always replaced (Prometheus' `compareOverTime`).
+    private static func timestampOfExtreme(_ points: [Sample], _ better: (Double, Double) -> Bool) -> Double {
+        var best = points[0]
+        for point in points where better(point.value, best.value) || best.value.isNaN {
+            best = point
+        }
+        return Double(best.timestampMs) / 1000
+    }
+
+    /// Prometheus' `double_exponential_smoothing` (Holt's linear method) over at least two points.
+    static func doubleExponentialSmoothing(_ points: [Sample], smoothing sf: Double, trend tf: Double) -> Double {
+        var s0 = 0.0
+        var s1 = points[0].value
+        var b = points[1].value - points[0].value
+        for i in 1..<points.count {
+            let x = sf * points[i].value
+            if i > 1 { b = tf * (s1 - s0) + (1 - tf) * b }
+            let y = (1 - sf) * (s1 + b)
+            (s0, s1) = (s1, x + y)
+        }
+        return s1
     }
 
     private static func sameValue(_ a: Double, _ b: Double) -> Bool {

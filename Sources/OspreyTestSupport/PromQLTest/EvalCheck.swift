@@ -19,12 +19,13 @@ enum EvalCheck {
             return .skipped("syntax not supported by the parser")
         }
         let outcome: Swift.Result<PromQLValue, PromQLError>
+        let context = QueryContext(query: eval.expr, limits: QueryLimits(timeoutNanoseconds: nil, maxSamples: 50_000_000))
         do {
             switch eval.kind {
             case .instant(let at):
-                outcome = .success(try engine.instantQuery(expr, atMs: eval.expectations.rangeVector?.endMs ?? at))
+                outcome = .success(try engine.instantQuery(expr, atMs: eval.expectations.rangeVector?.endMs ?? at, context: context))
             case .range(let start, let end, let step):
-                outcome = .success(.matrix(try engine.rangeQuery(expr, startMs: start, endMs: end, stepMs: step)))
+                outcome = .success(.matrix(try engine.rangeQuery(expr, startMs: start, endMs: end, stepMs: step, context: context)))
             }
         } catch {
             outcome = .failure(error)
@@ -40,8 +41,39 @@ enum EvalCheck {
         }
         switch outcome {
         case .failure(let error): return .failed("unexpected error: \(error.message)")
-        case .success(let value): return compare(value, eval)
+        case .success(let value):
+            let result = compare(value, eval)
+            guard case .passed = result else { return result }
+            let report = context.report
+            if let problem = checkAnnotations("warning", report.warnings, expected: eval.expectations.warnings, none: eval.expectations.noWarnings)
+                ?? checkAnnotations("info", report.infos, expected: eval.expectations.infos, none: eval.expectations.noInfos)
+            {
+                return .failed(problem)
+            }
+            return .passed
         }
+    }
+
+    /// FORMAT.md §4.4: with `expect warn` lines every line matches some warning and every
+    /// warning some line; with `no_warn` there is none. The same for infos.
+    private static func checkAnnotations(_ kind: String, _ actual: [String], expected: [String?], none: Bool) -> String? {
+        if none && !actual.isEmpty { return "expected no \(kind), got \(actual)" }
+        guard !expected.isEmpty else { return nil }
+        if actual.isEmpty { return "expected a \(kind), got none" }
+        func matches(_ pattern: String?, _ text: String) -> Bool {
+            guard let pattern else { return true }
+            if pattern.hasPrefix("regex:") {
+                return text.range(of: String(pattern.dropFirst(6)), options: .regularExpression) != nil
+            }
+            return pattern == text
+        }
+        for pattern in expected where !actual.contains(where: { matches(pattern, $0) }) {
+            return "expected \(kind) \(pattern ?? "any") not among \(actual)"
+        }
+        for text in actual where !expected.contains(where: { matches($0, text) }) {
+            return "unexpected \(kind) \(text)"
+        }
+        return nil
     }
 
     private static func category(_ message: String) -> String {
