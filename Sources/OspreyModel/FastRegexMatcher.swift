@@ -24,7 +24,7 @@ package struct FastRegexMatcher: Sendable {
         let compiled: NSRegularExpression
         do {
             compiled = try NSRegularExpression(
-                pattern: "^(?:\(source))$", options: [.dotMatchesLineSeparators])
+                pattern: "^(?:\(GoRegexSyntax(source).icuPattern))$", options: [.dotMatchesLineSeparators])
         } catch {
             throw ModelError(code: .invalidRegex, message: "invalid regular expression \"\(source)\": \(error.localizedDescription)")
         }

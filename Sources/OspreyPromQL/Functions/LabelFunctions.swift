@@ -5,8 +5,9 @@ import OspreyModel
 enum LabelFunctions {
     static func replace(_ elements: [VectorElement], destination: String, replacement: String, source: String, regex source_: String) throws(PromQLError) -> [VectorElement] {
         let regex: NSRegularExpression
+        let syntax = GoRegexSyntax(source_)
         do {
-            regex = try NSRegularExpression(pattern: "^(?:" + source_ + ")$", options: [.dotMatchesLineSeparators])
+            regex = try NSRegularExpression(pattern: "^(?:" + syntax.icuPattern + ")$", options: [.dotMatchesLineSeparators])
         } catch {
             throw PromQLError(code: .execution, message: "invalid regular expression in label_replace(): \(source_)")
         }
@@ -18,7 +19,7 @@ enum LabelFunctions {
             let value = element.labels[source] ?? ""
             let range = NSRange(value.startIndex..<value.endIndex, in: value)
             if let match = regex.firstMatch(in: value, options: [], range: range) {
-                let expanded = expand(replacement, match: match, in: value, regex: regex)
+                let expanded = expand(replacement, match: match, in: value, groups: syntax.groupNumbers)
                 var builder = LabelsBuilder(element.labels)
                 builder.set(destination, expanded)
                 element.labels = builder.labels()
@@ -51,7 +52,7 @@ enum LabelFunctions {
     }
 
     /// Go's `Regexp.Expand`: `$1`, `${1}`, `$name`, `${name}`, `$$`; `$1x` names group "1x".
-    private static func expand(_ template: String, match: NSTextCheckingResult, in value: String, regex: NSRegularExpression) -> String {
+    private static func expand(_ template: String, match: NSTextCheckingResult, in value: String, groups: [String: Int]) -> String {
         var out = ""
         var characters = Array(template)[...]
         while let character = characters.popFirst() {
@@ -82,11 +83,9 @@ enum LabelFunctions {
                     continue
                 }
             }
-            let groupRange: NSRange
-            if let index = Int(name) {
-                groupRange = index < match.numberOfRanges ? match.range(at: index) : NSRange(location: NSNotFound, length: 0)
-            } else {
-                groupRange = match.range(withName: name)
+            var groupRange = NSRange(location: NSNotFound, length: 0)
+            if let index = Int(name) ?? groups[name], index < match.numberOfRanges {
+                groupRange = match.range(at: index)
             }
             if groupRange.location != NSNotFound, let range = Range(groupRange, in: value) {
                 out += value[range]
