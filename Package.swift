@@ -101,6 +101,7 @@ let package = Package(
         .testTarget(
             name: "OspreyPromQLTests",
             dependencies: ["OspreyModel", "OspreyStorage", "OspreyPromQL", "OspreyPromQLParser", "OspreyTSDB", "OspreyTestSupport"],
+            exclude: ["testdata"],
             swiftSettings: upcoming
         ),
         .testTarget(name: "OspreyStorageTests", dependencies: ["OspreyModel", "OspreyStorage", "OspreyTestSupport"], swiftSettings: upcoming),

@@ -5,14 +5,15 @@ import OspreyTestSupport
 import OspreyTSDB
 import Testing
 
-/// Runs the shared promqltest corpus (and every `.test` file in the directories listed in
+/// Runs the shared promqltest corpus, Osprey's own `.test` files in `testdata/` (and every `.test` file in the directories listed in
 /// `OSPREY_PROMQL_TESTDATA`, colon-separated) against the reference store and the TSDB head.
 struct PromQLConformanceTests {
     static func files() throws -> [URL] {
         let shared = URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("shared/conformance/promql/testdata")
-        var directories = [shared]
+        let own = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("testdata")
+        var directories = [shared, own]
         if let extra = ProcessInfo.processInfo.environment["OSPREY_PROMQL_TESTDATA"] {
             directories += extra.split(separator: ":").map { URL(fileURLWithPath: String($0)) }
         }
