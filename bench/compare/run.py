@@ -7,7 +7,8 @@ connections to each server in turn, on this machine, in one run. Reports ingest 
 server CPU-seconds per million samples, peak RSS and RSS per active series, checks that each
 server stored every sample, and prints Osprey-to-peer ratios.
 
-Usage: bench/compare/run.py [--series 100000] [--scrapes 20] [--connections 4] [--only osprey]
+Usage: bench/compare/run.py [--series 100000] [--scrapes 20] [--connections 4] [--only osprey,prometheus]
+       [--osprey-bin .build/release/osprey]
 Needs: scripts/install-bench-deps.sh (Debian prometheus, victoria-metrics; cc; cramjam), and a
 release build of Osprey (`swift build -c release`).
 """
@@ -15,8 +16,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
-import socket
 import struct
 import subprocess
 import sys
@@ -26,17 +25,13 @@ import urllib.parse
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, HERE)
+from common import DEFAULT_OSPREY, ROOT, Server, parse_only, proc_cpu_seconds, proc_status_kib, write_prometheus_config  # noqa: E402
+
 sys.path.insert(0, os.path.join(ROOT, "Tests", "InteropTests"))
 import prompb  # noqa: E402
 
 SAMPLES_PER_REQUEST = 2000
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def node_series(count):
@@ -81,51 +76,6 @@ def build_workload(path, series_count, scrapes):
     os.rename(tmp, path)
 
 
-def proc_cpu_seconds(pid):
-    fields = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks
-
-
-def proc_status_kib(pid, key):
-    for line in open("/proc/%d/status" % pid):
-        if line.startswith(key + ":"):
-            return int(line.split()[1])
-    return 0
-
-
-def wait_ready(url, timeout=120):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except Exception:
-            time.sleep(0.2)
-    raise RuntimeError("server at %s not ready" % url)
-
-
-def http_json(url, data=None):
-    with urllib.request.urlopen(url, data=data, timeout=600) as r:
-        return json.loads(r.read())
-
-
-def servers(workdir, port):
-    osprey = os.path.join(ROOT, ".build", "release", "osprey")
-    return {
-        "osprey": ([osprey, "serve", "--storage.path", os.path.join(workdir, "osprey"),
-                    "--web.listen-address", "127.0.0.1:%d" % port, "--log.level", "warn"], "/-/ready"),
-        "prometheus": (["prometheus", "--config.file", os.path.join(workdir, "prom.yml"),
-                        "--storage.tsdb.path", os.path.join(workdir, "prometheus"),
-                        "--web.listen-address", "127.0.0.1:%d" % port, "--web.enable-remote-write-receiver", "--storage.remote.read-sample-limit=0",
-                        "--log.level", "warn"], "/-/ready"),
-        "victoriametrics": (["victoria-metrics", "-storageDataPath", os.path.join(workdir, "vm"),
-                             "-httpListenAddr", "127.0.0.1:%d" % port, "-retentionPeriod", "100y",
-                             "-loggerLevel", "ERROR", "-search.maxUniqueTimeseries", "10000000"], "/health"),
-    }
-
-
 def stored_samples(name, url, series_count, scrapes):
     """Counts stored samples: remote read for Osprey and Prometheus, /api/v1/export for VM."""
     end = int(time.time()) + 60
@@ -149,31 +99,24 @@ def stored_samples(name, url, series_count, scrapes):
     return total
 
 
-def measure(name, args, ready_path, port, workload, connections, series_count, scrapes):
+def measure(name, workdir, workload, connections, series_count, scrapes, osprey_bin=None):
     os.sync()  # earlier servers' and the workload copy's dirty pages must not skew this run
     time.sleep(1)
-    log = open(os.path.join(os.path.dirname(workload), name + ".log"), "wb")
-    process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-    url = "http://127.0.0.1:%d" % port
-    try:
-        wait_ready(url + ready_path)
-        cpu_before = proc_cpu_seconds(process.pid)
+    with Server(name, workdir, osprey_bin) as server:
+        cpu_before = proc_cpu_seconds(server.pid)
         start = time.time()
-        out = subprocess.run([os.path.join(HERE, "loadgen"), str(port), "/api/v1/write", workload, str(connections)],
+        out = subprocess.run([os.path.join(HERE, "loadgen"), str(server.port), "/api/v1/write", workload, str(connections)],
                              capture_output=True, text=True)
         wall = time.time() - start
-        cpu = proc_cpu_seconds(process.pid) - cpu_before
+        cpu = proc_cpu_seconds(server.pid) - cpu_before
         if out.returncode != 0:
             print(out.stdout, out.stderr, file=sys.stderr)
-        peak_kib = proc_status_kib(process.pid, "VmHWM")
+        peak_kib = proc_status_kib(server.pid, "VmHWM")
         total = series_count * scrapes
-        stored = stored_samples(name, url, series_count, scrapes)
+        stored = stored_samples(name, server.url, series_count, scrapes)
         return {"server": name, "samples_per_s": total / wall, "cpu_s_per_million": cpu / (total / 1e6),
                 "peak_rss_mib": peak_kib / 1024, "rss_kib_per_series": peak_kib / series_count,
                 "stored": stored, "expected": total, "ok": stored == total and out.returncode == 0}
-    finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait()
 
 
 def main():
@@ -181,21 +124,21 @@ def main():
     parser.add_argument("--series", type=int, default=100_000)
     parser.add_argument("--scrapes", type=int, default=20)
     parser.add_argument("--connections", type=int, default=4)
-    parser.add_argument("--only", action="append")
+    parser.add_argument("--only", action="append", help="comma-separated: osprey,prometheus,victoria-metrics")
+    parser.add_argument("--osprey-bin", default=DEFAULT_OSPREY)
     options = parser.parse_args()
     subprocess.run(["cc", "-O2", "-pthread", "-o", os.path.join(HERE, "loadgen"), os.path.join(HERE, "loadgen.c")], check=True)
     cache = os.path.join(tempfile.gettempdir(), "osprey-bench-%d-%d.bin" % (options.series, options.scrapes))
     build_workload(cache, options.series, options.scrapes)
     workdir = tempfile.mkdtemp(prefix="osprey-bench-")
-    open(os.path.join(workdir, "prom.yml"), "w").write("global:\n  scrape_interval: 1h\n")
+    write_prometheus_config(workdir)
     shutil.copy(cache, os.path.join(workdir, "workload.bin"))
     results = []
-    for name, (args, ready) in servers(workdir, 0).items():
-        if options.only and name not in options.only:
+    only = parse_only(options.only)
+    for name in ("osprey", "prometheus", "victoriametrics"):
+        if only and name not in only:
             continue
-        port = free_port()
-        args, ready = servers(workdir, port)[name]
-        results.append(measure(name, args, ready, port, os.path.join(workdir, "workload.bin"), options.connections, options.series, options.scrapes))
+        results.append(measure(name, workdir, os.path.join(workdir, "workload.bin"), options.connections, options.series, options.scrapes, options.osprey_bin))
     print("\n%d series x %d scrapes = %d samples, %d connections" % (options.series, options.scrapes, options.series * options.scrapes, options.connections))
     print("| server | samples/s | CPU-s per 1M samples | peak RSS MiB | RSS KiB/series | all stored |")
     print("|---|---|---|---|---|---|")
