@@ -13,6 +13,8 @@ struct JSONWriter {
         buffer = ByteBuffer()
         body(&object)
         self = object.writer
+        // Drop the second reference before writing, or the write copies the whole buffer.
+        object.writer.buffer = ByteBuffer()
         buffer.writeStaticString("}")
     }
 
@@ -23,6 +25,7 @@ struct JSONWriter {
         buffer = ByteBuffer()
         body(&array)
         self = array.writer
+        array.writer.buffer = ByteBuffer()
         buffer.writeStaticString("]")
     }
 
@@ -114,5 +117,42 @@ struct JSONWriter {
         mutating func string(_ value: String) {
             element { $0.string(value) }
         }
+    }
+}
+
+/// A flat JSON byte sink for large responses (query results): no nesting closures, one
+/// growing array.
+struct JSONBytes {
+    private(set) var bytes: [UInt8] = []
+
+    init() {
+        bytes.reserveCapacity(4096)
+    }
+
+    /// Appends text that is already JSON.
+    mutating func raw(_ text: String) {
+        bytes.append(contentsOf: text.utf8)
+    }
+
+    /// Appends a JSON string literal, escaped as JSONWriter escapes.
+    mutating func string(_ value: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                switch byte {
+                case UInt8(ascii: "\""): bytes.append(contentsOf: [0x5C, 0x22])
+                case UInt8(ascii: "\\"): bytes.append(contentsOf: [0x5C, 0x5C])
+                case 0x0A: bytes.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+                case 0x0D: bytes.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+                case 0x09: bytes.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+                default:
+                    let hex = Array("0123456789abcdef".utf8)
+                    bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+                }
+            } else {
+                bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
     }
 }

@@ -1,5 +1,6 @@
 import Dispatch
 import Hummingbird
+import NIOCore
 import OspreyModel
 import OspreyPromQL
 import OspreyPromQLParser
@@ -23,77 +24,85 @@ enum QueryResultJSON {
             }
         }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
-        var json = JSONWriter()
-        json.object { object in
-            object.field("status", "success")
-            object.field("data") { data in
-                data.object { fields in
-                    write(truncated, into: &fields)
-                    if stats { fields.field("stats") { writeStats(report, elapsed: elapsed, into: &$0) } }
-                }
-            }
-            if !warnings.isEmpty { object.field("warnings") { $0.array { for warning in warnings { $0.string(warning) } } } }
-            if !report.infos.isEmpty { object.field("infos") { $0.array { for info in report.infos { $0.string(info) } } } }
+        // Results can be large: written straight into one byte array.
+        var out = JSONBytes()
+        out.raw("{\"status\":\"success\",\"data\":{")
+        write(truncated, into: &out)
+        if stats {
+            out.raw(",\"stats\":")
+            var json = JSONWriter()
+            writeStats(report, elapsed: elapsed, into: &json)
+            out.raw(String(buffer: json.buffer))
         }
-        return json.response()
+        out.raw("}")
+        for (key, list) in [("warnings", warnings), ("infos", report.infos)] where !list.isEmpty {
+            out.raw(",\"\(key)\":[")
+            for (index, item) in list.enumerated() {
+                if index > 0 { out.raw(",") }
+                out.string(item)
+            }
+            out.raw("]")
+        }
+        out.raw("}")
+        var buffer = ByteBuffer()
+        buffer.writeBytes(out.bytes)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: buffer))
     }
 
-    private static func write(_ value: PromQLValue, into fields: inout JSONWriter.ObjectWriter) {
+    private static func write(_ value: PromQLValue, into out: inout JSONBytes) {
         switch value {
         case .scalar(let timestampMs, let number):
-            fields.field("resultType", "scalar")
-            fields.field("result") { point(&$0, timestampMs, GoFloatFormat.f(number)) }
+            out.raw("\"resultType\":\"scalar\",\"result\":")
+            point(&out, timestampMs, number)
         case .string(let timestampMs, let text):
-            fields.field("resultType", "string")
-            fields.field("result") { point(&$0, timestampMs, text) }
+            out.raw("\"resultType\":\"string\",\"result\":[")
+            out.raw(timestamp(timestampMs))
+            out.raw(",")
+            out.string(text)
+            out.raw("]")
         case .vector(let elements):
-            fields.field("resultType", "vector")
-            fields.field("result") { writer in
-                writer.array { array in
-                    for element in elements {
-                        array.element { item in
-                            item.object { object in
-                                object.field("metric") { metric(&$0, element.labels) }
-                                object.field("value") { point(&$0, element.timestampMs, GoFloatFormat.f(element.value)) }
-                            }
-                        }
-                    }
-                }
+            out.raw("\"resultType\":\"vector\",\"result\":[")
+            for (index, element) in elements.enumerated() {
+                out.raw(index == 0 ? "{\"metric\":" : ",{\"metric\":")
+                metric(&out, element.labels)
+                out.raw(",\"value\":")
+                point(&out, element.timestampMs, element.value)
+                out.raw("}")
             }
+            out.raw("]")
         case .matrix(let series):
-            fields.field("resultType", "matrix")
-            fields.field("result") { writer in
-                writer.array { array in
-                    for one in series {
-                        array.element { item in
-                            item.object { object in
-                                object.field("metric") { metric(&$0, one.labels) }
-                                object.field("values") { values in
-                                    values.array { points in
-                                        for sample in one.points {
-                                            points.element { point(&$0, sample.timestampMs, GoFloatFormat.f(sample.value)) }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
+            out.raw("\"resultType\":\"matrix\",\"result\":[")
+            for (index, one) in series.enumerated() {
+                out.raw(index == 0 ? "{\"metric\":" : ",{\"metric\":")
+                metric(&out, one.labels)
+                out.raw(",\"values\":[")
+                for (pointIndex, sample) in one.points.enumerated() {
+                    if pointIndex > 0 { out.raw(",") }
+                    point(&out, sample.timestampMs, sample.value)
                 }
+                out.raw("]}")
             }
+            out.raw("]")
         }
     }
 
-    private static func metric(_ writer: inout JSONWriter, _ labels: Labels) {
-        writer.object { object in
-            for label in labels { object.field(label.name, label.value) }
+    private static func metric(_ out: inout JSONBytes, _ labels: Labels) {
+        out.raw("{")
+        for (index, label) in labels.enumerated() {
+            if index > 0 { out.raw(",") }
+            out.string(label.name)
+            out.raw(":")
+            out.string(label.value)
         }
+        out.raw("}")
     }
 
-    private static func point(_ writer: inout JSONWriter, _ timestampMs: Int64, _ value: String) {
-        writer.array { array in
-            array.element { $0.raw(timestamp(timestampMs)) }
-            array.string(value)
-        }
+    private static func point(_ out: inout JSONBytes, _ timestampMs: Int64, _ value: Double) {
+        out.raw("[")
+        out.raw(timestamp(timestampMs))
+        out.raw(",\"")
+        out.raw(GoFloatFormat.f(value))
+        out.raw("\"]")
     }
 
     /// Prometheus' `MarshalTimestamp`: whole seconds, then the milliseconds with leading zeros
