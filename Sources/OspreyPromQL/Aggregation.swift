@@ -7,27 +7,7 @@ enum Aggregation {
     static func apply(
         _ aggregate: AggregateExpr, _ elements: [VectorElement], parameter: PromQLValue?, at timestampMs: Int64, context: QueryContext
     ) throws(PromQLError) -> [VectorElement] {
-        let parameterPosition = aggregate.param?.position
-        switch aggregate.op {
-        case .quantile:
-            let phi = try scalar(parameter)
-            if phi.isNaN || phi < 0 || phi > 1 {
-                context.warn("quantile value should be between 0 and 1, got \(GoFloatFormat.g(phi))", at: parameterPosition)
-            }
-        case .topk, .bottomk, .limitk:
-            let k = try scalar(parameter)
-            if k.isNaN { throw PromQLError(code: .execution, message: "Parameter value is NaN") }
-            if k < 1 { return [] }
-            if k >= 9.223372036854775807e18 { throw PromQLError(code: .execution, message: "Scalar value \(GoFloatFormat.g(k)) overflows int64") }
-        case .limitRatio:
-            let ratio = try scalar(parameter)
-            if ratio == 0 { return [] }
-            if ratio.isNaN { throw PromQLError(code: .execution, message: "Ratio value is NaN") }
-            if ratio > 1 { context.warn("ratio value should be between -1 and 1, got \(GoFloatFormat.g(ratio)), capping to 1", at: parameterPosition) }
-            if ratio < -1 { context.warn("ratio value should be between -1 and 1, got \(GoFloatFormat.g(ratio)), capping to -1", at: parameterPosition) }
-        default:
-            break
-        }
+        guard try validate(aggregate, parameter: parameter, context: context) else { return [] }
         var groups: [Labels: [VectorElement]] = [:]
         var order: [Labels] = []
         for element in elements {
@@ -46,16 +26,10 @@ enum Aggregation {
             }
             let values = members.map(\.value)
             switch aggregate.op {
-            case .sum: out.append(element(key, RangeFunctionsBridge.sum(values), timestampMs))
-            case .avg: out.append(element(key, RangeFunctionsBridge.mean(values), timestampMs))
-            case .count: out.append(element(key, Double(values.count), timestampMs))
-            case .group: out.append(element(key, 1, timestampMs))
-            case .min: out.append(element(key, values.reduce(Double.nan) { $0.isNaN || $1 < $0 ? $1 : $0 }, timestampMs))
-            case .max: out.append(element(key, values.reduce(Double.nan) { $0.isNaN || $1 > $0 ? $1 : $0 }, timestampMs))
-            case .stddev: out.append(element(key, RangeFunctions.variance(values).squareRoot(), timestampMs))
-            case .stdvar: out.append(element(key, RangeFunctions.variance(values), timestampMs))
+            case .sum, .avg, .count, .group, .min, .max, .stddev, .stdvar:
+                out.append(element(key, reduce(aggregate.op, values, parameter: 0), timestampMs))
             case .quantile:
-                out.append(element(key, quantile(try scalar(parameter), values), timestampMs))
+                out.append(element(key, reduce(.quantile, values, parameter: try scalar(parameter)), timestampMs))
             case .topk, .bottomk:
                 out += try selectK(aggregate.op, try scalar(parameter), members)
             case .countValues:
@@ -90,6 +64,49 @@ enum Aggregation {
         return out
     }
 
+    /// Checks the parameter as Prometheus does (errors and warnings); false when the result is
+    /// empty whatever the input (k < 1, ratio 0).
+    static func validate(_ aggregate: AggregateExpr, parameter: PromQLValue?, context: QueryContext) throws(PromQLError) -> Bool {
+        let parameterPosition = aggregate.param?.position
+        switch aggregate.op {
+        case .quantile:
+            let phi = try scalar(parameter)
+            if phi.isNaN || phi < 0 || phi > 1 {
+                context.warn("quantile value should be between 0 and 1, got \(GoFloatFormat.g(phi))", at: parameterPosition)
+            }
+        case .topk, .bottomk, .limitk:
+            let k = try scalar(parameter)
+            if k.isNaN { throw PromQLError(code: .execution, message: "Parameter value is NaN") }
+            if k < 1 { return false }
+            if k >= 9.223372036854775807e18 { throw PromQLError(code: .execution, message: "Scalar value \(GoFloatFormat.g(k)) overflows int64") }
+        case .limitRatio:
+            let ratio = try scalar(parameter)
+            if ratio == 0 { return false }
+            if ratio.isNaN { throw PromQLError(code: .execution, message: "Ratio value is NaN") }
+            if ratio > 1 { context.warn("ratio value should be between -1 and 1, got \(GoFloatFormat.g(ratio)), capping to 1", at: parameterPosition) }
+            if ratio < -1 { context.warn("ratio value should be between -1 and 1, got \(GoFloatFormat.g(ratio)), capping to -1", at: parameterPosition) }
+        default:
+            break
+        }
+        return true
+    }
+
+    /// The value of a reducing aggregation over one group's values (not topk/bottomk/limit*/count_values).
+    static func reduce(_ op: AggregationOp, _ values: [Double], parameter: Double) -> Double {
+        switch op {
+        case .sum: return RangeFunctionsBridge.sum(values)
+        case .avg: return RangeFunctionsBridge.mean(values)
+        case .count: return Double(values.count)
+        case .group: return 1
+        case .min: return values.reduce(Double.nan) { $0.isNaN || $1 < $0 ? $1 : $0 }
+        case .max: return values.reduce(Double.nan) { $0.isNaN || $1 > $0 ? $1 : $0 }
+        case .stddev: return RangeFunctions.variance(values).squareRoot()
+        case .stdvar: return RangeFunctions.variance(values)
+        case .quantile: return quantile(parameter, values)
+        default: return .nan
+        }
+    }
+
     private static func element(_ labels: Labels, _ value: Double, _ timestampMs: Int64) -> VectorElement {
         VectorElement(labels: labels, timestampMs: timestampMs, value: value)
     }
@@ -104,7 +121,7 @@ enum Aggregation {
         }
     }
 
-    private static func scalar(_ value: PromQLValue?) throws(PromQLError) -> Double {
+    static func scalar(_ value: PromQLValue?) throws(PromQLError) -> Double {
         guard case .scalar(_, let number) = value else { throw PromQLError(code: .execution, message: "aggregation parameter must be a scalar") }
         return number
     }
@@ -121,7 +138,7 @@ enum Aggregation {
         return Labels(sortedUnchecked: labels.filter { kept.contains($0.name) })
     }
 
-    private static func selectK(_ op: AggregationOp, _ kValue: Double, _ members: [VectorElement]) throws(PromQLError) -> [VectorElement] {
+    static func selectK(_ op: AggregationOp, _ kValue: Double, _ members: [VectorElement]) throws(PromQLError) -> [VectorElement] {
         let k = Int(kValue)
         // NaN sorts last in both directions, as in Prometheus.
         let sorted = members.sorted { a, b in

@@ -33,25 +33,50 @@ package struct PromQLEngine: Sendable {
             throw PromQLError(code: .execution, message: "invalid expression type \"\(expr.type.rawValue)\" for range query, must be Scalar or instant Vector")
         }
         let evaluator = try Evaluator(engine: self, context: context, expr: expr, startMs: startMs, endMs: endMs, stepMs: stepMs)
-        var series: [Labels: [Sample]] = [:]
+        var steps: [Int64] = []
         var timestamp = startMs
         while timestamp <= endMs {
-            try context.check()
-            switch try evaluator.evaluate(expr, at: timestamp) {
-            case .scalar(_, let value):
-                try context.hold(1)
-                series[.empty, default: []].append(Sample(timestampMs: timestamp, value: value))
-            case .vector(let elements):
-                try context.hold(elements.count)
-                for element in try finalizeNames(elements) {
-                    series[element.labels, default: []].append(Sample(timestampMs: timestamp, value: element.value))
-                }
-            case .string, .matrix:
-                throw PromQLError(code: .execution, message: "invalid expression type for range query")
-            }
+            steps.append(timestamp)
             timestamp += stepMs
         }
-        return series.map { SeriesPoints(labels: $0.key, points: $0.value) }.sorted { $0.labels < $1.labels }
+        switch try BatchEvaluator(evaluator, steps: steps).evaluate(expr) {
+        case .scalar(let values):
+            try context.hold(values.count)
+            return [SeriesPoints(labels: .empty, points: zip(steps, values).map { Sample(timestampMs: $0, value: $1) })]
+        case .vector(let series):
+            return try finalizeSeries(series, steps: steps, context: context)
+        }
+    }
+
+    /// The matrix of a range query: names marked for removal removed, series that now share
+    /// labels merged (an error where both have a point at the same step), sorted by labels.
+    private func finalizeSeries(_ series: [BatchSeries], steps: [Int64], context: QueryContext) throws(PromQLError) -> [SeriesPoints] {
+        var index: [Labels: Int] = [:]
+        var merged: [(labels: Labels, values: [Double], present: [Bool])] = []
+        for one in series {
+            let labels = one.dropsName ? dropName(one.labels) : one.labels
+            if let position = index[labels] {
+                for k in steps.indices where one.present[k] {
+                    if merged[position].present[k] {
+                        throw PromQLError(code: .execution, message: "vector cannot contain metrics with the same labelset")
+                    }
+                    merged[position].values[k] = one.values[k]
+                    merged[position].present[k] = true
+                }
+            } else {
+                index[labels] = merged.count
+                merged.append((labels, one.values, one.present))
+            }
+        }
+        var out: [SeriesPoints] = []
+        out.reserveCapacity(merged.count)
+        for one in merged {
+            var points: [Sample] = []
+            for k in steps.indices where one.present[k] { points.append(Sample(timestampMs: steps[k], value: one.values[k])) }
+            try context.hold(points.count)
+            if !points.isEmpty { out.append(SeriesPoints(labels: one.labels, points: points)) }
+        }
+        return out.sorted { $0.labels < $1.labels }
     }
 }
 

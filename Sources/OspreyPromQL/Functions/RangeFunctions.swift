@@ -16,7 +16,7 @@ enum RangeFunctions {
 
     /// The function's value for one series window, nil when it yields no sample.
     /// `rangeStartMs`/`rangeEndMs` are the selector's window (for extrapolation), `rangeMs` its length.
-    static func apply(_ name: String, _ points: [Sample], rangeStartMs: Int64, rangeEndMs: Int64, rangeMs: Int64) -> Double? {
+    static func apply<Points: RandomAccessCollection<Sample>>(_ name: String, _ points: Points, rangeStartMs: Int64, rangeEndMs: Int64, rangeMs: Int64) -> Double? {
         guard !points.isEmpty else { return nil }
         switch name {
         case "rate": return extrapolatedRate(points, rangeStartMs, rangeEndMs, rangeMs, isCounter: true, isRate: true)
@@ -26,7 +26,7 @@ enum RangeFunctions {
         case "idelta": return instantValue(points, isRate: false)
         case "changes": return Double(zip(points, points.dropFirst()).filter { !sameValue($0.value, $1.value) }.count)
         case "resets": return Double(zip(points, points.dropFirst()).filter { $1.value < $0.value }.count)
-        case "deriv": return points.count < 2 ? nil : linearRegression(points, interceptTimeMs: points[0].timestampMs).slope
+        case "deriv": return points.count < 2 ? nil : linearRegression(points, interceptTimeMs: points[points.startIndex].timestampMs).slope
         case "sum_over_time": return kahanSum(points.map(\.value))
         case "avg_over_time": return mean(points.map(\.value))
         case "count_over_time": return Double(points.count)
@@ -47,8 +47,8 @@ enum RangeFunctions {
 
     /// The timestamp (s) of the last sample that `better` prefers over every earlier choice; a
     /// NaN choice is always replaced (Prometheus' `compareOverTime`).
-    private static func timestampOfExtreme(_ points: [Sample], _ better: (Double, Double) -> Bool) -> Double {
-        var best = points[0]
+    private static func timestampOfExtreme<Points: RandomAccessCollection<Sample>>(_ points: Points, _ better: (Double, Double) -> Bool) -> Double {
+        var best = points[points.startIndex]
         for point in points where better(point.value, best.value) || best.value.isNaN {
             best = point
         }
@@ -56,12 +56,13 @@ enum RangeFunctions {
     }
 
     /// Prometheus' `double_exponential_smoothing` (Holt's linear method) over at least two points.
-    static func doubleExponentialSmoothing(_ points: [Sample], smoothing sf: Double, trend tf: Double) -> Double {
+    static func doubleExponentialSmoothing<Points: RandomAccessCollection<Sample>>(_ points: Points, smoothing sf: Double, trend tf: Double) -> Double {
         var s0 = 0.0
-        var s1 = points[0].value
-        var b = points[1].value - points[0].value
-        for i in 1..<points.count {
-            let x = sf * points[i].value
+        let values = Array(points.map(\.value))
+        var s1 = values[0]
+        var b = values[1] - values[0]
+        for i in 1..<values.count {
+            let x = sf * values[i]
             if i > 1 { b = tf * (s1 - s0) + (1 - tf) * b }
             let y = (1 - sf) * (s1 + b)
             (s0, s1) = (s1, x + y)
@@ -75,7 +76,7 @@ enum RangeFunctions {
 
     /// Prometheus' `extrapolatedRate`: the increase over the samples, extrapolated towards the
     /// window's edges (at most half an average sample interval, never below zero for counters).
-    private static func extrapolatedRate(_ points: [Sample], _ rangeStartMs: Int64, _ rangeEndMs: Int64, _ rangeMs: Int64, isCounter: Bool, isRate: Bool) -> Double? {
+    private static func extrapolatedRate<Points: RandomAccessCollection<Sample>>(_ points: Points, _ rangeStartMs: Int64, _ rangeEndMs: Int64, _ rangeMs: Int64, isCounter: Bool, isRate: Bool) -> Double? {
         guard points.count >= 2, let first = points.first, let last = points.last else { return nil }
         var result = last.value - first.value
         if isCounter {
@@ -102,10 +103,10 @@ enum RangeFunctions {
     }
 
     /// `irate`/`idelta`: the last two samples.
-    private static func instantValue(_ points: [Sample], isRate: Bool) -> Double? {
+    private static func instantValue<Points: RandomAccessCollection<Sample>>(_ points: Points, isRate: Bool) -> Double? {
         guard points.count >= 2 else { return nil }
-        let last = points[points.count - 1]
-        let previous = points[points.count - 2]
+        let last = points[points.index(points.endIndex, offsetBy: -1)]
+        let previous = points[points.index(points.endIndex, offsetBy: -2)]
         var result = last.value - previous.value
         if isRate && last.value < previous.value { result = last.value }
         guard isRate else { return result }
@@ -177,10 +178,10 @@ enum RangeFunctions {
     }
 
     /// Least-squares slope and intercept at `interceptTimeMs`, as Prometheus' `linearRegression`.
-    static func linearRegression(_ points: [Sample], interceptTimeMs: Int64) -> (slope: Double, intercept: Double) {
+    static func linearRegression<Points: RandomAccessCollection<Sample>>(_ points: Points, interceptTimeMs: Int64) -> (slope: Double, intercept: Double) {
         var n = 0.0, sumX = 0.0, sumY = 0.0, sumXY = 0.0, sumX2 = 0.0
         var constY = true
-        let firstY = points[0].value
+        let firstY = points[points.startIndex].value
         for point in points {
             if point.value != firstY { constY = false }
             let x = Double(point.timestampMs - interceptTimeMs) / 1000

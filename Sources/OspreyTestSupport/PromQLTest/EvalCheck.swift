@@ -54,6 +54,39 @@ enum EvalCheck {
         }
     }
 
+    /// FORMAT.md §5.1: an instant eval run again as a range query from t−1m to t+1m at 1m
+    /// steps; the points at t must meet the same expectations (annotations not checked). nil
+    /// when the eval does not qualify.
+    static func rangeModeCheck(_ eval: PromQLTestScript.EvalCommand, engine: PromQLEngine) -> Result? {
+        guard case .instant(let at) = eval.kind, eval.expectations.fail == nil, eval.expectations.rangeVector == nil,
+              eval.expectations.string == nil, !eval.expectations.ordered,
+              !["start()", "end()", "range()", "step()"].contains(where: { eval.expr.contains($0) }),
+              let expr = try? PromQLParser.parse(eval.expr), expr.type == .scalar || expr.type == .vector
+        else { return nil }
+        let matrix: [SeriesPoints]
+        do {
+            matrix = try engine.rangeQuery(expr, startMs: at - 60_000, endMs: at + 60_000, stepMs: 60_000)
+        } catch {
+            if error.code == .unsupported { return nil }
+            return .failed("range mode: unexpected error: \(error.message)")
+        }
+        var elements: [VectorElement] = []
+        for series in matrix {
+            if let point = series.points.first(where: { $0.timestampMs == at }) {
+                elements.append(VectorElement(labels: series.labels, timestampMs: at, value: point.value))
+            }
+        }
+        let value: PromQLValue
+        if eval.scalar != nil {
+            guard elements.count == 1 else { return .failed("range mode: expected one series for a scalar, got \(elements.count)") }
+            value = .scalar(timestampMs: at, value: elements[0].value)
+        } else {
+            value = .vector(elements)
+        }
+        if case .failed(let why) = compare(value, eval) { return .failed("range mode: \(why)") }
+        return .passed
+    }
+
     /// FORMAT.md §4.4: with `expect warn` lines every line matches some warning and every
     /// warning some line; with `no_warn` there is none. The same for infos.
     private static func checkAnnotations(_ kind: String, _ actual: [String], expected: [String?], none: Bool) -> String? {

@@ -14,6 +14,8 @@ package struct PromQLTestRunner {
         package var failures: [String] = []
         /// Skipped evals by reason.
         package var skipped: [String: Int] = [:]
+        /// Instant evals that also passed as range queries (FORMAT.md §5.1).
+        package var rangeModePassed = 0
 
         /// An empty outcome.
         package init() {}
@@ -23,11 +25,12 @@ package struct PromQLTestRunner {
             passed += other.passed
             failures += other.failures
             for (reason, count) in other.skipped { skipped[reason, default: 0] += count }
+            rangeModePassed += other.rangeModePassed
         }
 
         /// `N passed, N failed, N skipped`.
         package var summary: String {
-            "\(passed) passed, \(failures.count) failed, \(skipped.values.reduce(0, +)) skipped"
+            "\(passed) passed, \(failures.count) failed, \(skipped.values.reduce(0, +)) skipped; range mode (FORMAT.md 5.1): \(rangeModePassed) passed"
         }
     }
 
@@ -61,7 +64,13 @@ package struct PromQLTestRunner {
                     continue
                 }
                 switch EvalCheck.run(eval, engine: PromQLEngine(queryable: store)) {
-                case .passed: outcome.passed += 1
+                case .passed:
+                    outcome.passed += 1
+                    switch EvalCheck.rangeModeCheck(eval, engine: PromQLEngine(queryable: store)) {
+                    case .passed?: outcome.rangeModePassed += 1
+                    case .failed(let why)?: outcome.failures.append("\(file):\(eval.line): \(eval.expr): \(why)")
+                    default: break
+                    }
                 case .skipped(let reason): outcome.skipped[reason, default: 0] += 1
                 case .failed(let why): outcome.failures.append("\(file):\(eval.line): \(eval.expr): \(why)")
                 }
