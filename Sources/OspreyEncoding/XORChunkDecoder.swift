@@ -30,6 +30,14 @@ package struct XORChunkDecoder: Sendable {
     /// Value of the current sample (bit-exact from `valueBits`).
     package var value: Double { Double(bitPattern: valueBits) }
 
+    /// Advances and returns the next sample (timestamp, raw value bits), nil after the last one.
+    /// One mutating call per sample: a caller holding the decoder in a class reads nothing
+    /// through getters (each of which would copy the decoder).
+    package mutating func nextSample() throws(EncodingError) -> (timestampMs: Int64, valueBits: UInt64)? {
+        guard try next() else { return nil }
+        return (timestampMs, valueBits)
+    }
+
     /// Advances to the next sample; returns `false` after the last one.
     ///
     /// Throws `.truncated` if the stream ends early, `.overflow` for a bad

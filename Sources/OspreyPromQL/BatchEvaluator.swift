@@ -122,7 +122,8 @@ struct BatchEvaluator {
         let range = try inner.milliseconds(matrix.range)
         let ends = try steps.map { (t) throws(PromQLError) in try inner.readTime(matrix.selector, t) }
         let monotonic = matrix.selector.at == nil
-        let checksCounter = name == "rate" || name == "increase"
+        guard let kind = RangeFunctions.Kind(rawValue: name) else { return [] }
+        let checksCounter = kind == .rate || kind == .increase
         let dropsName = !RangeFunctions.keepingName.contains(name)
         var out: [BatchSeries] = []
         for series in inner.data[matrix.selector] ?? [] {
@@ -146,9 +147,9 @@ struct BatchEvaluator {
                 let value: Double?
                 if hasStale {
                     let window = samples[low..<high].filter { !StaleMarker.isStale($0.value) }
-                    value = window.isEmpty ? nil : RangeFunctions.apply(name, window, rangeStartMs: start, rangeEndMs: end, rangeMs: range)
+                    value = window.isEmpty ? nil : RangeFunctions.apply(kind, window, rangeStartMs: start, rangeEndMs: end, rangeMs: range)
                 } else {
-                    value = RangeFunctions.apply(name, samples[low..<high], rangeStartMs: start, rangeEndMs: end, rangeMs: range)
+                    value = RangeFunctions.apply(kind, samples[low..<high], rangeStartMs: start, rangeEndMs: end, rangeMs: range)
                 }
                 guard let value else { continue }
                 values[k] = value

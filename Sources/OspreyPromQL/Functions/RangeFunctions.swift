@@ -3,13 +3,18 @@ import OspreyModel
 
 /// Functions over range vectors (`rate`, `*_over_time`, …): one value per series window.
 enum RangeFunctions {
+    /// The functions handled here, resolved from their name once per call site.
+    enum Kind: String, CaseIterable {
+        case rate, increase, delta, irate, idelta, changes, resets, deriv
+        case sumOverTime = "sum_over_time", avgOverTime = "avg_over_time", countOverTime = "count_over_time"
+        case minOverTime = "min_over_time", maxOverTime = "max_over_time", lastOverTime = "last_over_time"
+        case presentOverTime = "present_over_time", stddevOverTime = "stddev_over_time", stdvarOverTime = "stdvar_over_time"
+        case firstOverTime = "first_over_time", tsOfFirstOverTime = "ts_of_first_over_time", tsOfLastOverTime = "ts_of_last_over_time"
+        case tsOfMinOverTime = "ts_of_min_over_time", tsOfMaxOverTime = "ts_of_max_over_time"
+    }
+
     /// Names handled here.
-    static let names: Set<String> = [
-        "rate", "increase", "delta", "irate", "idelta", "changes", "resets", "deriv",
-        "sum_over_time", "avg_over_time", "count_over_time", "min_over_time", "max_over_time",
-        "last_over_time", "present_over_time", "stddev_over_time", "stdvar_over_time",
-        "first_over_time", "ts_of_first_over_time", "ts_of_last_over_time", "ts_of_min_over_time", "ts_of_max_over_time",
-    ]
+    static let names = Set(Kind.allCases.map(\.rawValue))
 
     /// Range functions that keep the metric name.
     static let keepingName: Set<String> = ["last_over_time", "first_over_time"]
@@ -17,31 +22,36 @@ enum RangeFunctions {
     /// The function's value for one series window, nil when it yields no sample.
     /// `rangeStartMs`/`rangeEndMs` are the selector's window (for extrapolation), `rangeMs` its length.
     static func apply<Points: RandomAccessCollection<Sample>>(_ name: String, _ points: Points, rangeStartMs: Int64, rangeEndMs: Int64, rangeMs: Int64) -> Double? {
+        guard let kind = Kind(rawValue: name) else { return nil }
+        return apply(kind, points, rangeStartMs: rangeStartMs, rangeEndMs: rangeEndMs, rangeMs: rangeMs)
+    }
+
+    /// ``apply(_:_:rangeStartMs:rangeEndMs:rangeMs:)`` for a resolved function.
+    static func apply<Points: RandomAccessCollection<Sample>>(_ kind: Kind, _ points: Points, rangeStartMs: Int64, rangeEndMs: Int64, rangeMs: Int64) -> Double? {
         guard !points.isEmpty else { return nil }
-        switch name {
-        case "rate": return extrapolatedRate(points, rangeStartMs, rangeEndMs, rangeMs, isCounter: true, isRate: true)
-        case "increase": return extrapolatedRate(points, rangeStartMs, rangeEndMs, rangeMs, isCounter: true, isRate: false)
-        case "delta": return extrapolatedRate(points, rangeStartMs, rangeEndMs, rangeMs, isCounter: false, isRate: false)
-        case "irate": return instantValue(points, isRate: true)
-        case "idelta": return instantValue(points, isRate: false)
-        case "changes": return Double(zip(points, points.dropFirst()).filter { !sameValue($0.value, $1.value) }.count)
-        case "resets": return Double(zip(points, points.dropFirst()).filter { $1.value < $0.value }.count)
-        case "deriv": return points.count < 2 ? nil : linearRegression(points, interceptTimeMs: points[points.startIndex].timestampMs).slope
-        case "sum_over_time": return kahanSum(points.map(\.value))
-        case "avg_over_time": return mean(points.map(\.value))
-        case "count_over_time": return Double(points.count)
-        case "min_over_time": return points.map(\.value).reduce(Double.nan) { $0.isNaN || $1 < $0 ? $1 : $0 }
-        case "max_over_time": return points.map(\.value).reduce(Double.nan) { $0.isNaN || $1 > $0 ? $1 : $0 }
-        case "last_over_time": return points.last?.value
-        case "first_over_time": return points.first?.value
-        case "ts_of_first_over_time": return points.first.map { Double($0.timestampMs) / 1000 }
-        case "ts_of_last_over_time": return points.last.map { Double($0.timestampMs) / 1000 }
-        case "ts_of_min_over_time": return timestampOfExtreme(points) { $0 <= $1 }
-        case "ts_of_max_over_time": return timestampOfExtreme(points) { $0 >= $1 }
-        case "present_over_time": return 1
-        case "stddev_over_time": return variance(points.map(\.value)).squareRoot()
-        case "stdvar_over_time": return variance(points.map(\.value))
-        default: return nil
+        switch kind {
+        case .rate: return extrapolatedRate(points, rangeStartMs, rangeEndMs, rangeMs, isCounter: true, isRate: true)
+        case .increase: return extrapolatedRate(points, rangeStartMs, rangeEndMs, rangeMs, isCounter: true, isRate: false)
+        case .delta: return extrapolatedRate(points, rangeStartMs, rangeEndMs, rangeMs, isCounter: false, isRate: false)
+        case .irate: return instantValue(points, isRate: true)
+        case .idelta: return instantValue(points, isRate: false)
+        case .changes: return Double(zip(points, points.dropFirst()).filter { !sameValue($0.value, $1.value) }.count)
+        case .resets: return Double(zip(points, points.dropFirst()).filter { $1.value < $0.value }.count)
+        case .deriv: return points.count < 2 ? nil : linearRegression(points, interceptTimeMs: points[points.startIndex].timestampMs).slope
+        case .sumOverTime: return kahanSum(points.lazy.map(\.value))
+        case .avgOverTime: return mean(points.lazy.map(\.value))
+        case .countOverTime: return Double(points.count)
+        case .minOverTime: return points.reduce(Double.nan) { $0.isNaN || $1.value < $0 ? $1.value : $0 }
+        case .maxOverTime: return points.reduce(Double.nan) { $0.isNaN || $1.value > $0 ? $1.value : $0 }
+        case .lastOverTime: return points.last?.value
+        case .firstOverTime: return points.first?.value
+        case .tsOfFirstOverTime: return points.first.map { Double($0.timestampMs) / 1000 }
+        case .tsOfLastOverTime: return points.last.map { Double($0.timestampMs) / 1000 }
+        case .tsOfMinOverTime: return timestampOfExtreme(points) { $0 <= $1 }
+        case .tsOfMaxOverTime: return timestampOfExtreme(points) { $0 >= $1 }
+        case .presentOverTime: return 1
+        case .stddevOverTime: return variance(points.lazy.map(\.value)).squareRoot()
+        case .stdvarOverTime: return variance(points.lazy.map(\.value))
         }
     }
 
@@ -130,7 +140,7 @@ enum RangeFunctions {
     }
 
     /// Compensated sum, as Prometheus' `sum_over_time`.
-    static func kahanSum(_ values: [Double]) -> Double {
+    static func kahanSum<Values: Sequence<Double>>(_ values: Values) -> Double {
         var sum = 0.0
         var compensation = 0.0
         for value in values { (sum, compensation) = kahanSumInc(value, sum, compensation) }
@@ -139,8 +149,8 @@ enum RangeFunctions {
 
     /// Prometheus 3's `avg_over_time`: a compensated sum, switching to an incremental mean if
     /// the sum overflows.
-    static func mean(_ values: [Double]) -> Double {
-        var sum = values[0]
+    static func mean<Values: Collection<Double>>(_ values: Values) -> Double {
+        var sum = values[values.startIndex]
         var count = 1.0
         var mean = 0.0
         var compensation = 0.0
@@ -164,7 +174,7 @@ enum RangeFunctions {
     }
 
     /// Population variance (Welford), as Prometheus' `stdvar`.
-    static func variance(_ values: [Double]) -> Double {
+    static func variance<Values: Sequence<Double>>(_ values: Values) -> Double {
         var count = 0.0
         var mean = 0.0
         var squares = 0.0

@@ -9,7 +9,11 @@ package final class HeadSampleIterator: SampleIterator {
     private let minTimeMs: Int64
     private let maxTimeMs: Int64
     private var chunkIndex = 0
-    private var decoder: XORChunkDecoder?
+    /// The chunk being decoded, mutated in place (never copied per sample); meaningful while
+    /// `decoding` is true.
+    private var decoder = HeadSampleIterator.emptyDecoder
+    private var decoding = false
+    private static let emptyDecoder = try! XORChunkDecoder([0, 0])
     private var chunkSample: Sample?
     private var outOfOrderIndex = 0
     private var current = Sample(timestampMs: .min, value: 0)
@@ -77,14 +81,12 @@ package final class HeadSampleIterator: SampleIterator {
 
     private func advanceChunkSample() {
         while true {
-            if var active = decoder {
-                let more = (try? active.next()) ?? false
-                if more {
-                    chunkSample = Sample(timestampMs: active.timestampMs, value: active.value)
-                    decoder = active
+            if decoding {
+                if let next = try? decoder.nextSample() {
+                    chunkSample = Sample(timestampMs: next.timestampMs, value: Double(bitPattern: next.valueBits))
                     return
                 }
-                decoder = nil
+                decoding = false
             }
             // Skip chunks that end before the range.
             while chunkIndex < snapshot.chunks.count && snapshot.chunks[chunkIndex].maxTimeMs < minTimeMs {
@@ -94,7 +96,10 @@ package final class HeadSampleIterator: SampleIterator {
                 chunkSample = nil
                 return
             }
-            decoder = try? XORChunkDecoder(snapshot.chunks[chunkIndex].bytes)
+            if let opened = try? XORChunkDecoder(snapshot.chunks[chunkIndex].bytes) {
+                decoder = opened
+                decoding = true
+            }
             chunkIndex += 1
         }
     }
