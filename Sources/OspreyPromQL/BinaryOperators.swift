@@ -118,7 +118,7 @@ enum BinaryOperators {
     }
 
     /// Prometheus' `resultMetric`.
-    private static func result(_ manySide: Labels, _ oneSide: Labels, _ matching: VectorMatching) -> Labels {
+    static func result(_ manySide: Labels, _ oneSide: Labels, _ matching: VectorMatching) -> Labels {
         var builder = LabelsBuilder(manySide)
         if matching.cardinality == .oneToOne {
             if matching.on {
