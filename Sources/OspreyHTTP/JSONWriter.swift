@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import OspreyPromQLParser
 
 /// A small streaming JSON writer producing exactly the bytes the Prometheus API emits.
 struct JSONWriter {
@@ -132,6 +133,37 @@ struct JSONBytes {
     /// Appends text that is already JSON.
     mutating func raw(_ text: String) {
         bytes.append(contentsOf: text.utf8)
+    }
+
+    /// Appends one byte.
+    mutating func byte(_ value: UInt8) {
+        bytes.append(value)
+    }
+
+    /// Appends a float as Go's `FormatFloat(f, 'f', -1, 64)` (NaN, +Inf, -Inf spelled out).
+    mutating func float(_ value: Double) {
+        GoFloatFormat.appendF(value, to: &bytes)
+    }
+
+    /// Appends a millisecond timestamp as Prometheus' `MarshalTimestamp`: seconds, then the
+    /// milliseconds with leading zeros when not zero.
+    mutating func timestamp(_ ms: Int64) {
+        var magnitude = ms.magnitude
+        if ms < 0 { bytes.append(UInt8(ascii: "-")) }
+        let fraction = magnitude % 1000
+        magnitude /= 1000
+        appendDecimal(magnitude)
+        if fraction != 0 {
+            bytes.append(UInt8(ascii: "."))
+            bytes.append(UInt8(ascii: "0") + UInt8(fraction / 100))
+            bytes.append(UInt8(ascii: "0") + UInt8(fraction / 10 % 10))
+            bytes.append(UInt8(ascii: "0") + UInt8(fraction % 10))
+        }
+    }
+
+    private mutating func appendDecimal(_ value: UInt64) {
+        if value >= 10 { appendDecimal(value / 10) }
+        bytes.append(UInt8(ascii: "0") + UInt8(value % 10))
     }
 
     /// Appends a JSON string literal, escaped as JSONWriter escapes.

@@ -18,9 +18,60 @@ package enum GoFloatFormat {
 
     /// `FormatFloat(value, 'f', -1, 64)`: shortest round-trip digits, never an exponent.
     package static func f(_ value: Double) -> String {
-        if let special = special(value) { return special }
-        let (negative, digits, exponent) = decompose(value)
-        return (negative ? "-" : "") + fixed(digits, exponent)
+        var bytes: [UInt8] = []
+        appendF(value, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// ``f(_:)`` appended to `bytes`, without building strings (query results write millions).
+    package static func appendF(_ value: Double, to bytes: inout [UInt8]) {
+        if let special = special(value) {
+            bytes.append(contentsOf: special.utf8)
+            return
+        }
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        // Swift's description is the shortest round-trip form: "123.25", "1e-05", "1.5e+20".
+        var digits: [UInt8] = []
+        digits.reserveCapacity(24)
+        var pointPosition = 0
+        var exponent = 0
+        var seenPoint = false
+        var inExponent = false
+        var exponentNegative = false
+        for byte in abs(value).description.utf8 {
+            if inExponent {
+                if byte == UInt8(ascii: "-") { exponentNegative = true } else if byte >= 0x30 && byte <= 0x39 { exponent = exponent * 10 + Int(byte - 0x30) }
+            } else if byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
+                inExponent = true
+            } else if byte == UInt8(ascii: ".") {
+                seenPoint = true
+            } else {
+                digits.append(byte)
+                if !seenPoint { pointPosition += 1 }
+            }
+        }
+        pointPosition += exponentNegative ? -exponent : exponent
+        var first = 0
+        while first < digits.count - 1 && digits[first] == UInt8(ascii: "0") {
+            first += 1
+            pointPosition -= 1
+        }
+        var last = digits.count
+        while last - 1 > first && digits[last - 1] == UInt8(ascii: "0") { last -= 1 }
+        let count = last - first
+        if pointPosition <= 0 {
+            bytes.append(UInt8(ascii: "0"))
+            bytes.append(UInt8(ascii: "."))
+            for _ in 0..<(-pointPosition) { bytes.append(UInt8(ascii: "0")) }
+            bytes.append(contentsOf: digits[first..<last])
+        } else if pointPosition >= count {
+            bytes.append(contentsOf: digits[first..<last])
+            for _ in 0..<(pointPosition - count) { bytes.append(UInt8(ascii: "0")) }
+        } else {
+            bytes.append(contentsOf: digits[first..<(first + pointPosition)])
+            bytes.append(UInt8(ascii: "."))
+            bytes.append(contentsOf: digits[(first + pointPosition)..<last])
+        }
     }
 
     private static func special(_ value: Double) -> String? {

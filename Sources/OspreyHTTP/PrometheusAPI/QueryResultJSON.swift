@@ -56,7 +56,7 @@ enum QueryResultJSON {
             point(&out, timestampMs, number)
         case .string(let timestampMs, let text):
             out.raw("\"resultType\":\"string\",\"result\":[")
-            out.raw(timestamp(timestampMs))
+            out.timestamp(timestampMs)
             out.raw(",")
             out.string(text)
             out.raw("]")
@@ -98,11 +98,13 @@ enum QueryResultJSON {
     }
 
     private static func point(_ out: inout JSONBytes, _ timestampMs: Int64, _ value: Double) {
-        out.raw("[")
-        out.raw(timestamp(timestampMs))
-        out.raw(",\"")
-        out.raw(GoFloatFormat.f(value))
-        out.raw("\"]")
+        out.byte(UInt8(ascii: "["))
+        out.timestamp(timestampMs)
+        out.byte(UInt8(ascii: ","))
+        out.byte(UInt8(ascii: "\""))
+        out.float(value)
+        out.byte(UInt8(ascii: "\""))
+        out.byte(UInt8(ascii: "]"))
     }
 
     /// Prometheus' `MarshalTimestamp`: whole seconds, then the milliseconds with leading zeros
