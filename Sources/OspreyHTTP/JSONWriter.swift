@@ -152,7 +152,7 @@ struct JSONBytes {
         if ms < 0 { bytes.append(UInt8(ascii: "-")) }
         let fraction = magnitude % 1000
         magnitude /= 1000
-        appendDecimal(magnitude)
+        GoFloatFormat.appendInteger(magnitude, to: &bytes)
         if fraction != 0 {
             bytes.append(UInt8(ascii: "."))
             bytes.append(UInt8(ascii: "0") + UInt8(fraction / 100))
@@ -161,10 +161,6 @@ struct JSONBytes {
         }
     }
 
-    private mutating func appendDecimal(_ value: UInt64) {
-        if value >= 10 { appendDecimal(value / 10) }
-        bytes.append(UInt8(ascii: "0") + UInt8(value % 10))
-    }
 
     /// Appends a JSON string literal, escaped as JSONWriter escapes.
     mutating func string(_ value: String) {

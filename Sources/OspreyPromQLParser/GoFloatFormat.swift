@@ -30,47 +30,74 @@ package enum GoFloatFormat {
             return
         }
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        let magnitude = abs(value)
+        // Integers below 2^53 (most counters and gauges): their digits, directly.
+        if magnitude < 9_007_199_254_740_992, magnitude.rounded(.towardZero) == magnitude {
+            appendInteger(UInt64(magnitude), to: &bytes)
+            return
+        }
         // Swift's description is the shortest round-trip form: "123.25", "1e-05", "1.5e+20".
-        var digits: [UInt8] = []
-        digits.reserveCapacity(24)
-        var pointPosition = 0
-        var exponent = 0
-        var seenPoint = false
-        var inExponent = false
-        var exponentNegative = false
-        for byte in abs(value).description.utf8 {
-            if inExponent {
-                if byte == UInt8(ascii: "-") { exponentNegative = true } else if byte >= 0x30 && byte <= 0x39 { exponent = exponent * 10 + Int(byte - 0x30) }
-            } else if byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
-                inExponent = true
-            } else if byte == UInt8(ascii: ".") {
-                seenPoint = true
+        let text = magnitude.description
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { digits in
+            var count = 0
+            var pointPosition = 0
+            var exponent = 0
+            var seenPoint = false
+            var inExponent = false
+            var exponentNegative = false
+            for byte in text.utf8 {
+                if inExponent {
+                    if byte == UInt8(ascii: "-") { exponentNegative = true } else if byte >= 0x30 && byte <= 0x39 { exponent = exponent * 10 + Int(byte - 0x30) }
+                } else if byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
+                    inExponent = true
+                } else if byte == UInt8(ascii: ".") {
+                    seenPoint = true
+                } else if count < 32 {
+                    digits[count] = byte
+                    count += 1
+                    if !seenPoint { pointPosition += 1 }
+                }
+            }
+            pointPosition += exponentNegative ? -exponent : exponent
+            var first = 0
+            while first < count - 1 && digits[first] == UInt8(ascii: "0") {
+                first += 1
+                pointPosition -= 1
+            }
+            var last = count
+            while last - 1 > first && digits[last - 1] == UInt8(ascii: "0") { last -= 1 }
+            let significant = last - first
+            if pointPosition <= 0 {
+                bytes.append(UInt8(ascii: "0"))
+                bytes.append(UInt8(ascii: "."))
+                for _ in 0..<(-pointPosition) { bytes.append(UInt8(ascii: "0")) }
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[first..<last]))
+            } else if pointPosition >= significant {
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[first..<last]))
+                for _ in 0..<(pointPosition - significant) { bytes.append(UInt8(ascii: "0")) }
             } else {
-                digits.append(byte)
-                if !seenPoint { pointPosition += 1 }
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[first..<(first + pointPosition)]))
+                bytes.append(UInt8(ascii: "."))
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[(first + pointPosition)..<last]))
             }
         }
-        pointPosition += exponentNegative ? -exponent : exponent
-        var first = 0
-        while first < digits.count - 1 && digits[first] == UInt8(ascii: "0") {
-            first += 1
-            pointPosition -= 1
+    }
+
+    /// The decimal digits of `value`.
+    package static func appendInteger(_ value: UInt64, to bytes: inout [UInt8]) {
+        if value < 10 {
+            bytes.append(UInt8(ascii: "0") + UInt8(value))
+            return
         }
-        var last = digits.count
-        while last - 1 > first && digits[last - 1] == UInt8(ascii: "0") { last -= 1 }
-        let count = last - first
-        if pointPosition <= 0 {
-            bytes.append(UInt8(ascii: "0"))
-            bytes.append(UInt8(ascii: "."))
-            for _ in 0..<(-pointPosition) { bytes.append(UInt8(ascii: "0")) }
-            bytes.append(contentsOf: digits[first..<last])
-        } else if pointPosition >= count {
-            bytes.append(contentsOf: digits[first..<last])
-            for _ in 0..<(pointPosition - count) { bytes.append(UInt8(ascii: "0")) }
-        } else {
-            bytes.append(contentsOf: digits[first..<(first + pointPosition)])
-            bytes.append(UInt8(ascii: "."))
-            bytes.append(contentsOf: digits[(first + pointPosition)..<last])
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
+            var index = 20
+            var rest = value
+            while rest > 0 {
+                index -= 1
+                buffer[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[index..<20]))
         }
     }
 
