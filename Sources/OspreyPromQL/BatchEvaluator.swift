@@ -265,6 +265,25 @@ struct BatchEvaluator {
         var out = groupLabels.indices.map { g in
             BatchSeries(labels: groupLabels[g], dropsName: dropsName[g], values: Array(repeating: 0, count: steps.count), present: Array(repeating: false, count: steps.count))
         }
+        if [.sum, .count, .group, .min, .max, .avg].contains(aggregate.op) {
+            // Series by series into per-group accumulators: the same operations, in the same
+            // member order per step, as the per-step reduction, without gathering values.
+            for (g, group) in members.enumerated() {
+                var accumulators = [GroupAccumulator](repeating: GroupAccumulator(), count: steps.count)
+                for index in group {
+                    let series = input[index]
+                    for k in steps.indices where series.present[k] {
+                        accumulators[k].add(series.values[k], aggregate.op)
+                    }
+                }
+                for k in steps.indices where accumulators[k].count > 0 {
+                    out[g].values[k] = accumulators[k].result(aggregate.op)
+                    out[g].present[k] = true
+                }
+                try context.check()
+            }
+            return .vector(out.filter { $0.present.contains(true) })
+        }
         var values: [Double] = []
         for k in steps.indices {
             let parameter = parameters?[k] ?? 0
@@ -515,5 +534,60 @@ struct BatchEvaluator {
             default: throw PromQLError(code: .execution, message: "invalid expression type for range query")
             }
         })
+    }
+}
+
+/// The running state of `sum`, `count`, `group`, `min`, `max` or `avg` over one group at one
+/// step, matching ``Aggregation/reduce(_:_:parameter:)`` bit for bit.
+struct GroupAccumulator {
+    var count = 0
+    var sum = 0.0
+    var compensation = 0.0
+    var mean = 0.0
+    var incremental = false
+
+    mutating func add(_ value: Double, _ op: AggregationOp) {
+        count += 1
+        switch op {
+        case .sum:
+            (sum, compensation) = RangeFunctions.kahanSumInc(value, sum, compensation)
+        case .min:
+            if count == 1 || sum.isNaN || value < sum { sum = value }
+        case .max:
+            if count == 1 || sum.isNaN || value > sum { sum = value }
+        case .avg:
+            if count == 1 {
+                sum = value
+                return
+            }
+            let n = Double(count)
+            if !incremental {
+                let (newSum, newCompensation) = RangeFunctions.kahanSumInc(value, sum, compensation)
+                if !newSum.isInfinite {
+                    (sum, compensation) = (newSum, newCompensation)
+                    return
+                }
+                incremental = true
+                mean = sum / (n - 1)
+                compensation /= (n - 1)
+            }
+            let q = (n - 1) / n
+            (mean, compensation) = RangeFunctions.kahanSumInc(value / n, q * mean, q * compensation)
+        default:
+            break
+        }
+    }
+
+    func result(_ op: AggregationOp) -> Double {
+        switch op {
+        case .sum: return sum.isInfinite ? sum : sum + compensation
+        case .count: return Double(count)
+        case .group: return 1
+        case .min, .max: return sum
+        case .avg:
+            let n = Double(count)
+            return incremental ? mean + compensation : sum / n + compensation / n
+        default: return .nan
+        }
     }
 }

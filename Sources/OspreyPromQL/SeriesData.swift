@@ -1,3 +1,4 @@
+import Foundation
 package import OspreyModel
 import OspreyStorage
 
@@ -49,18 +50,40 @@ extension SeriesData {
         return out
     }
 
+    /// Series of a selector are decoded by this many threads at once when there are enough of them.
+    static let decodeWorkers = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
+
     private static func read(_ queryable: any MetricQueryable, matchers: [LabelMatcher], minMs: Int64, maxMs: Int64, context: QueryContext) throws -> [SeriesData] {
         let querier = try queryable.querier(minTimeMs: minMs, maxTimeMs: maxMs)
         defer { querier.close() }
         let set = try querier.select(sorted: true, hints: SelectHints(startMs: minMs, endMs: maxMs), matchers: matchers)
+        var selected: [any StoredSeries] = []
+        while let series = try set.next() { selected.append(series) }
+        // Each stored series is an immutable snapshot, so series decode independently; large
+        // selections are split over the cores.
+        let workers = selected.count >= 64 ? decodeWorkers : 1
+        var decoded = [[Sample]](repeating: [], count: selected.count)
+        decoded.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let out = buffer
+            nonisolated(unsafe) let input = selected
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                var index = worker
+                while index < input.count {
+                    if index & 255 == 255, (try? context.check()) == nil { return }
+                    let iterator = input[index].iterator(reusing: nil)
+                    var samples: [Sample] = []
+                    while iterator.next() == .float { samples.append(iterator.floatSample) }
+                    out[index] = samples
+                    index += workers
+                }
+            }
+        }
+        try context.check()
         var out: [SeriesData] = []
-        while let series = try set.next() {
-            let iterator = series.iterator(reusing: nil)
-            var samples: [Sample] = []
-            while iterator.next() == .float { samples.append(iterator.floatSample) }
-            try context.loaded(samples.count)
-            if out.count & 255 == 255 { try context.check() }
-            out.append(SeriesData(labels: series.labels, samples: samples))
+        out.reserveCapacity(selected.count)
+        for (index, series) in selected.enumerated() {
+            try context.loaded(decoded[index].count)
+            out.append(SeriesData(labels: series.labels, samples: decoded[index]))
         }
         return out
     }
