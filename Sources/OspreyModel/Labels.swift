@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 /// One label: a name/value pair of a series.
 package struct Label: Hashable, Sendable, Comparable {
     /// The label name, e.g. `__name__` or `job`.
@@ -84,10 +89,65 @@ package struct Labels: Hashable, Sendable, RandomAccessCollection, Comparable, C
         for index in 0..<count {
             let l = lhs.labels[index]
             let r = rhs.labels[index]
-            if l.name != r.name { return l.name.utf8.lexicographicallyPrecedes(r.name.utf8) }
-            if l.value != r.value { return l.value.utf8.lexicographicallyPrecedes(r.value.utf8) }
+            let byName = compareBytes(l.name, r.name)
+            if byName != 0 { return byName < 0 }
+            let byValue = compareBytes(l.value, r.value)
+            if byValue != 0 { return byValue < 0 }
         }
         return lhs.labels.count < rhs.labels.count
+    }
+
+    /// Bytes whose byte-wise order is the order of ``<(_:_:)``: every name and value with
+    /// 0x00 escaped as 0x00 0x01 and ended by 0x00 0x00. Sorting many label sets by these keys
+    /// (memcmp) is much cheaper than comparing them label by label.
+    package var sortKey: [UInt8] {
+        var key: [UInt8] = []
+        key.reserveCapacity(labels.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 })
+        func append(_ part: String) {
+            for byte in part.utf8 {
+                key.append(byte)
+                if byte == 0 { key.append(1) }
+            }
+            key.append(0)
+            key.append(0)
+        }
+        for label in labels {
+            append(label.name)
+            append(label.value)
+        }
+        return key
+    }
+
+    /// Whether `a` sorts before `b` (byte-wise, shorter first on a common prefix).
+    package static func sortKeyPrecedes(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                let common = Swift.min(pa.count, pb.count)
+                if common > 0, let baseA = pa.baseAddress, let baseB = pb.baseAddress {
+                    let result = memcmp(baseA, baseB, common)
+                    if result != 0 { return result < 0 }
+                }
+                return pa.count < pb.count
+            }
+        }
+    }
+
+    /// Byte-wise (Go string) comparison: negative, zero or positive. Uses memcmp on the
+    /// strings' contiguous UTF-8 where available.
+    @inline(__always)
+    static func compareBytes(_ a: String, _ b: String) -> Int {
+        var a = a
+        var b = b
+        return a.withUTF8 { pa in
+            b.withUTF8 { pb in
+                let common = Swift.min(pa.count, pb.count)
+                if common > 0, let baseA = pa.baseAddress, let baseB = pb.baseAddress {
+                    let result = memcmp(baseA, baseB, common)
+                    if result != 0 { return Int(result) }
+                }
+                return pa.count - pb.count
+            }
+        }
     }
 
     /// Prometheus' text form: `name{a="b", c="d"}`.

@@ -66,15 +66,16 @@ extension SeriesData {
         decoded.withUnsafeMutableBufferPointer { buffer in
             nonisolated(unsafe) let out = buffer
             nonisolated(unsafe) let input = selected
+            // Contiguous blocks per worker, so no two threads write the same cache line.
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                var index = worker
-                while index < input.count {
+                let start = input.count * worker / workers
+                let end = input.count * (worker + 1) / workers
+                for index in start..<end {
                     if index & 255 == 255, (try? context.check()) == nil { return }
                     let iterator = input[index].iterator(reusing: nil)
                     var samples: [Sample] = []
                     while iterator.next() == .float { samples.append(iterator.floatSample) }
                     out[index] = samples
-                    index += workers
                 }
             }
         }

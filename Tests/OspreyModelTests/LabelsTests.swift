@@ -75,3 +75,17 @@ struct PrometheusDurationTests {
         #expect(PrometheusDuration.format(milliseconds: 0) == "0s")
     }
 }
+
+struct LabelsSortKeyTests {
+    @Test func sortKeysOrderLikeLabelComparison() {
+        let sets: [Labels] = [
+            Labels(["a": "1"]), Labels(["a": "1", "b": "2"]), Labels(["a": "10"]), Labels(["a": "1\u{0}x"]), Labels(["ab": "0"]),
+            Labels(["a": ""]), Labels(["__name__": "up", "job": "x"]), Labels(["__name__": "up"]), Labels(["b": "é"]), Labels(["b": "z"]),
+        ]
+        for a in sets {
+            for b in sets {
+                #expect(Labels.sortKeyPrecedes(a.sortKey, b.sortKey) == (a < b), "\(a) vs \(b)")
+            }
+        }
+    }
+}

@@ -24,12 +24,17 @@ package final class HeadQuerier: MetricQuerier {
             guard let series = head.series.series(ref: ref) else { continue }
             let snapshot: SeriesSnapshot? = series.state.withLock { state in
                 guard !state.isEmpty, overlaps(state, low, high) else { return nil }
-                return seriesOnly ? SeriesSnapshot(chunks: [], outOfOrder: []) : state.snapshot()
+                return seriesOnly ? SeriesSnapshot(chunks: [], outOfOrder: []) : state.snapshot(from: low, through: high)
             }
             guard let snapshot else { continue }
             result.append(HeadStoredSeries(labels: series.labels, snapshot: snapshot, minTimeMs: low, maxTimeMs: high))
         }
-        if sorted { result.sort { $0.labels < $1.labels } }
+        if sorted && result.count > 1 {
+            // Sort positions by precomputed keys, then move each series once.
+            let keys = result.map(\.labels.sortKey)
+            let order = result.indices.sorted { Labels.sortKeyPrecedes(keys[$0], keys[$1]) }
+            result = order.map { result[$0] }
+        }
         if let limit = hints?.limit, limit > 0, result.count > limit { result.removeLast(result.count - limit) }
         return ArraySeriesSet(result)
     }

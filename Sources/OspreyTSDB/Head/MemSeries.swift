@@ -112,11 +112,24 @@ package struct SeriesState: Sendable {
 
     /// A consistent copy of the series' samples for a reader.
     package func snapshot() -> SeriesSnapshot {
-        var all = chunks
-        if openChunk.count > 0 {
-            all.append(HeadChunk(minTimeMs: openMinTimeMs, maxTimeMs: maxTimeMs, bytes: openChunk.bytes))
+        snapshot(from: .min, through: .max)
+    }
+
+    /// The chunks overlapping `[lowMs, highMs]` (and all out-of-order samples): what a read
+    /// of that range needs, without copying the rest.
+    package func snapshot(from lowMs: Int64, through highMs: Int64) -> SeriesSnapshot {
+        var selected: [HeadChunk] = []
+        // Chunks are in time order: skip those that end before the range.
+        var index = chunks.count
+        while index > 0 && chunks[index - 1].maxTimeMs >= lowMs { index -= 1 }
+        while index < chunks.count && chunks[index].minTimeMs <= highMs {
+            selected.append(chunks[index])
+            index += 1
         }
-        return SeriesSnapshot(chunks: all, outOfOrder: outOfOrder)
+        if openChunk.count > 0 && openMinTimeMs <= highMs && maxTimeMs >= lowMs {
+            selected.append(HeadChunk(minTimeMs: openMinTimeMs, maxTimeMs: maxTimeMs, bytes: openChunk.bytes))
+        }
+        return SeriesSnapshot(chunks: selected, outOfOrder: outOfOrder)
     }
 
     /// Number of chunks, open chunk included.
