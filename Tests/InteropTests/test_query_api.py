@@ -159,3 +159,18 @@ def test_osprey_query_command(start_osprey):
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 1
     assert "bad_data" in out.stderr and "parse error" in out.stderr
+
+
+def test_query_is_canceled_when_the_client_hangs_up(start_osprey):
+    # One query slot and no effective timeout: the follow-up query can only be answered if the
+    # abandoned query (hours of work at 1 ms resolution) was canceled when its client left.
+    osprey = start_osprey(extra=["--query.max-concurrency", "1", "--query.timeout", "1h"])
+    assert remote_write(osprey.url, [({"__name__": "t"}, [(T0 + i * 15_000, float(i)) for i in range(300)])]).status_code == 204
+    heavy = {"query": "count_over_time(t[6h:1ms])", "start": (T0 + 3_600_000) / 1000, "end": (T0 + 4_400_000) / 1000, "step": 60}
+    try:
+        requests.get(osprey.url + "/api/v1/query_range", params=heavy, timeout=1.5)
+        raise AssertionError("the heavy query should not finish")
+    except requests.exceptions.ReadTimeout:
+        pass
+    body = requests.get(osprey.url + "/api/v1/query", params={"query": "t", "time": (T0 + 60_000) / 1000}, timeout=60).json()
+    assert body["status"] == "success" and len(body["data"]["result"]) == 1

@@ -87,7 +87,15 @@ struct QueryAPI: Sendable {
     private func run<T: Sendable>(
         _ context: QueryContext, _ requestContext: OspreyRequestContext, _ body: @escaping @Sendable () throws(PromQLError) -> T
     ) async throws -> T {
-        requestContext.channel.closeFuture.whenComplete { _ in context.cancel() }
+        // The server allows half-closed connections, so a client hanging up shows only as an
+        // `inputClosed` event at the head of the pipeline: watch for it while the query runs.
+        let channel = requestContext.channel
+        let watcher = HangUpWatcher(context)
+        _ = channel.eventLoop.submit {
+            try channel.pipeline.syncOperations.addHandler(watcher, position: .first)
+            channel.read()
+        }
+        defer { _ = channel.eventLoop.submit { channel.pipeline.syncOperations.removeHandler(watcher, promise: nil) } }
         do {
             return try await scheduler.run(context, body)
         } catch {
@@ -110,6 +118,26 @@ struct QueryAPI: Sendable {
         case .canceled: return APIError(.canceled, error.message)
         case .storage: return APIError(.internal, error.message)
         }
+    }
+}
+
+/// Cancels a query when its client closes the connection (or its sending side).
+final class HangUpWatcher: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    private let query: QueryContext
+
+    init(_ query: QueryContext) {
+        self.query = query
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .inputClosed? = event as? ChannelEvent { query.cancel() }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        query.cancel()
+        context.fireChannelInactive()
     }
 }
 
