@@ -4,6 +4,8 @@ package struct PromQLParseError: Error, Hashable, CustomStringConvertible, Senda
     package var position: Int
     /// What is wrong.
     package var message: String
+    /// The query, when known, for line numbers in multi-line queries.
+    package var query: String?
 
     /// Creates an error.
     package init(position: Int, message: String) {
@@ -11,6 +13,17 @@ package struct PromQLParseError: Error, Hashable, CustomStringConvertible, Senda
         self.message = message
     }
 
-    /// Prometheus' form: `1:5: parse error: unexpected …` (line 1, 1-based column).
-    package var description: String { "1:\(position + 1): parse error: \(message)" }
+    /// Prometheus' form: `1:5: parse error: unexpected …` (1-based line; the column counts bytes
+    /// after the last line break before the position).
+    package var description: String {
+        var line = 1
+        var lastBreak = -1
+        if let query {
+            for (index, byte) in query.utf8.prefix(position).enumerated() where byte == UInt8(ascii: "\n") {
+                line += 1
+                lastBreak = index
+            }
+        }
+        return "\(line):\(position - lastBreak): parse error: \(message)"
+    }
 }

@@ -15,6 +15,16 @@ package struct PromQLParser {
 
     /// Parses and type-checks `text`.
     package static func parse(_ text: String, experimental: Bool = true) throws(PromQLParseError) -> Expr {
+        do {
+            return try parseUnlocated(text, experimental: experimental)
+        } catch {
+            var located = error
+            located.query = text
+            throw located
+        }
+    }
+
+    private static func parseUnlocated(_ text: String, experimental: Bool) throws(PromQLParseError) -> Expr {
         var parser = PromQLParser(tokens: try PromQLLexer.tokens(text), experimental: experimental)
         if parser.peek.kind == .eof {
             throw PromQLParseError(position: 0, message: "no expression found in input")

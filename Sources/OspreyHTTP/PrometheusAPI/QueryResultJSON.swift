@@ -9,7 +9,9 @@ import OspreyPromQLParser
 /// up to three decimals, values as strings in Go's shortest form (`"NaN"`, `"+Inf"`).
 enum QueryResultJSON {
     static func response(_ value: PromQLValue, limit: Int, report: QueryReport, stats: Bool, started: DispatchTime) -> Response {
-        var warnings = report.warnings
+        // At most 10 of each, as Prometheus' API, with a count of the rest.
+        var warnings = capped(report.warnings, kind: "warning")
+        let infos = capped(report.infos, kind: "info")
         var truncated = value
         if limit > 0 {
             switch value {
@@ -35,7 +37,7 @@ enum QueryResultJSON {
             out.raw(String(buffer: json.buffer))
         }
         out.raw("}")
-        for (key, list) in [("warnings", warnings), ("infos", report.infos)] where !list.isEmpty {
+        for (key, list) in [("warnings", warnings), ("infos", infos)] where !list.isEmpty {
             out.raw(",\"\(key)\":[")
             for (index, item) in list.enumerated() {
                 if index > 0 { out.raw(",") }
@@ -47,6 +49,13 @@ enum QueryResultJSON {
         var buffer = ByteBuffer()
         buffer.writeBytes(out.bytes)
         return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: buffer))
+    }
+
+    static let maxAnnotations = 10
+
+    private static func capped(_ annotations: [String], kind: String) -> [String] {
+        guard annotations.count > maxAnnotations else { return annotations }
+        return Array(annotations.prefix(maxAnnotations)) + ["\(annotations.count - maxAnnotations) more \(kind) annotations omitted"]
     }
 
     private static func write(_ value: PromQLValue, into out: inout JSONBytes) {

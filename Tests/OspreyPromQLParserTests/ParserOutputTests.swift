@@ -17,3 +17,14 @@ struct GoFloatFormatEdgeTests {
         #expect(GoFloatFormat.g(value) == expected)
     }
 }
+
+struct ParseErrorPositionTests {
+    @Test func multiLineQueriesReportLineAndColumn() {
+        do {
+            _ = try PromQLParser.parse("sum(\n  rate(x[5m]) +\n  )")
+            Issue.record("expected a parse error")
+        } catch {
+            #expect(error.description.hasPrefix("3:3: parse error:"), "\(error.description)")
+        }
+    }
+}
