@@ -104,9 +104,16 @@ package struct Labels: Hashable, Sendable, RandomAccessCollection, Comparable, C
         var key: [UInt8] = []
         key.reserveCapacity(labels.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 })
         func append(_ part: String) {
-            for byte in part.utf8 {
-                key.append(byte)
-                if byte == 0 { key.append(1) }
+            var part = part
+            part.withUTF8 { bytes in
+                if let base = bytes.baseAddress, memchr(base, 0, bytes.count) != nil {
+                    for byte in bytes {
+                        key.append(byte)
+                        if byte == 0 { key.append(1) }
+                    }
+                } else {
+                    key.append(contentsOf: bytes)
+                }
             }
             key.append(0)
             key.append(0)

@@ -61,7 +61,9 @@ extension SeriesData {
         while let series = try set.next() { selected.append(series) }
         // Each stored series is an immutable snapshot, so series decode independently; large
         // selections are split over the cores.
-        let workers = selected.count >= 64 ? decodeWorkers : 1
+        // Threads pay off for long windows over many series (range queries), not for the
+        // few samples per series of an instant query.
+        let workers = selected.count >= 64 && maxMs - minMs >= 3_600_000 ? decodeWorkers : 1
         var decoded = [[Sample]](repeating: [], count: selected.count)
         decoded.withUnsafeMutableBufferPointer { buffer in
             nonisolated(unsafe) let out = buffer
