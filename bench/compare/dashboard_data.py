@@ -19,11 +19,16 @@ on query step boundaries. Every value is a pure function of (seed, hosts, hours,
 the timestamps move with the end time, so every server receives exactly the same samples.
 """
 import math
+import os
 import random
 import struct
+import sys
 from array import array
 
 import cramjam
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Tests", "InteropTests"))
+import prompb  # noqa: E402  (the shared protobuf helpers of the interop tests)
 
 API_JOBS = ("api", "checkout", "search")
 HANDLERS = (  # handler, requests/s per instance at the daily mean, median latency (s)
@@ -39,20 +44,8 @@ SERIES_PER_HOST = 202
 LATENCY_SIGMA = 0.8
 
 
-def _varint(value):
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
 def _field(number, data):
-    return _varint((number << 3) | 2) + _varint(len(data)) + data
+    return prompb._bytes(number, data)
 
 
 def _le(bound):
@@ -253,12 +246,12 @@ class Dataset:
         group = max(1, samples_per_request // chunk_steps)
         timestamps = {}  # offset -> per step: b"\x10" + varint(timestamp); targets share offsets
         for offset in set(self.offsets):
-            timestamps[offset] = [b"\x10" + _varint(self.timestamp_ms_at(offset, k)) for k in range(self.steps)]
+            timestamps[offset] = [b"\x10" + prompb._varint(self.timestamp_ms_at(offset, k)) for k in range(self.steps)]
         samples = []  # per series, per step: the encoded Sample field
         for s, values in enumerate(self.values):
             raw = struct.pack("<%dd" % self.steps, *values)
             stamps = timestamps[self.offsets[s]]
-            samples.append([b"\x12" + _varint(9 + len(stamps[k])) + b"\x09" + raw[8 * k:8 * k + 8] + stamps[k] for k in range(self.steps)])
+            samples.append([b"\x12" + prompb._varint(9 + len(stamps[k])) + b"\x09" + raw[8 * k:8 * k + 8] + stamps[k] for k in range(self.steps)])
         requests = 0
         with open(path, "wb") as f:
             for chunk in range(0, self.steps, chunk_steps):
