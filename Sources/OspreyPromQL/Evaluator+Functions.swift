@@ -5,6 +5,7 @@ import OspreyPromQLParser
 extension Evaluator {
     func evaluateCall(_ call: FunctionCall, at timestampMs: Int64) throws(PromQLError) -> PromQLValue {
         let name = call.function.name
+        if name == "info" { return try evaluateInfo(call, at: timestampMs) }
         if RangeFunctions.names.contains(name), let argument = call.args.first {
             let (windows, end, range) = try rangeWindows(argument, at: timestampMs)
             var out: [VectorElement] = []

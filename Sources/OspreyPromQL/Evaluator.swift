@@ -61,7 +61,9 @@ struct Evaluator {
         case .number, .string:
             return
         case .call(let call) where Self.supports(call):
-            for argument in call.args { try collect(argument, low: low, high: high, into: &needed) }
+            // info()'s second argument only names labels; its series are read at evaluation.
+            let arguments = call.function.name == "info" ? Array(call.args.prefix(1)) : call.args
+            for argument in arguments { try collect(argument, low: low, high: high, into: &needed) }
         case .aggregate(let aggregate):
             if let param = aggregate.param { try collect(param, low: low, high: high, into: &needed) }
             try collect(aggregate.expr, low: low, high: high, into: &needed)
@@ -87,7 +89,7 @@ struct Evaluator {
             || [
                 "vector", "scalar", "time", "pi", "timestamp", "label_replace", "label_join", "clamp", "clamp_min", "clamp_max", "round",
                 "sort", "sort_desc", "sort_by_label", "sort_by_label_desc", "absent", "histogram_quantile", "histogram_quantiles",
-                "histogram_fraction", "histogram_count", "histogram_sum", "histogram_avg", "histogram_stddev", "histogram_stdvar",
+                "histogram_fraction", "histogram_count", "histogram_sum", "histogram_avg", "histogram_stddev", "histogram_stdvar", "info",
             ].contains(name)
     }
 
