@@ -1,3 +1,4 @@
+import Foundation
 import OspreyModel
 import OspreyPromQLParser
 import OspreyStorage
@@ -8,6 +9,8 @@ struct Evaluator {
     let context: QueryContext
     let startMs: Int64
     let endMs: Int64
+    /// The query's step (0 for an instant query), for `step()` in durations.
+    let stepMs: Int64
     /// Whether this is a range query (more than one step).
     let isRange: Bool
     private(set) var data: [VectorSelector: [SeriesData]] = [:]
@@ -17,6 +20,7 @@ struct Evaluator {
         self.context = context
         self.startMs = startMs
         self.endMs = endMs
+        self.stepMs = startMs == endMs ? 0 : stepMs
         self.isRange = startMs != endMs
         var needed: [VectorSelector: (low: Int64, high: Int64)] = [:]
         try collect(expr, low: startMs, high: endMs, into: &needed)
@@ -206,10 +210,45 @@ struct Evaluator {
     }
 
     func milliseconds(_ duration: DurationExpr) throws(PromQLError) -> Int64 {
-        guard case .literal(let ms) = duration else {
-            throw PromQLError(code: .unsupported, message: "duration expressions are not evaluated by this version of Osprey yet")
+        switch duration {
+        case .literal(let ms): return ms
+        case .expression(let expr):
+            let ms = (try durationSeconds(expr) * 1000).rounded()
+            guard ms.isFinite, abs(ms) < 9.2e18 else { throw PromQLError(code: .execution, message: "duration out of range") }
+            return Int64(ms)
         }
-        return ms
+    }
+
+    /// A duration expression in seconds: arithmetic over numbers and the query's `step()` and
+    /// `range()` (both 0 for an instant query), `min_of` and `max_of`.
+    private func durationSeconds(_ expr: Expr) throws(PromQLError) -> Double {
+        switch expr {
+        case .number(let value, _): return value
+        case .paren(let inner, _): return try durationSeconds(inner)
+        case .unaryMinus(let inner, _): return -(try durationSeconds(inner))
+        case .binary(let binary):
+            let (a, b) = (try durationSeconds(binary.lhs), try durationSeconds(binary.rhs))
+            switch binary.op {
+            case .add: return a + b
+            case .sub: return a - b
+            case .mul: return a * b
+            case .div: return a / b
+            case .mod: return a.truncatingRemainder(dividingBy: b)
+            case .pow: return Foundation.pow(a, b)
+            default: break
+            }
+        case .call(let call):
+            switch call.function.name {
+            case "step": return Double(stepMs) / 1000
+            case "range": return Double(endMs - startMs) / 1000
+            case "min_of", "max_of" where call.args.count == 2:
+                let (a, b) = (try durationSeconds(call.args[0]), try durationSeconds(call.args[1]))
+                return call.function.name == "min_of" ? Swift.min(a, b) : Swift.max(a, b)
+            default: break
+            }
+        default: break
+        }
+        throw PromQLError(code: .execution, message: "invalid duration expression \(expr)")
     }
 
     func kind(_ expr: Expr) -> String {

@@ -21,9 +21,22 @@ extension PromQLParser {
         return .expression(expr)
     }
 
-    /// A single duration literal or number of seconds.
+    /// A single duration literal or number of seconds, or a query-context call (`step()`,
+    /// `min_of(step(), 1m)`), as an offset takes it.
     mutating func parseDurationAtom(context: String) throws(PromQLParseError) -> DurationExpr {
         let token = peek
+        if token.kind == .op("(") || {
+            if case .identifier(let name) = token.kind { return Self.durationFunctions.contains(name.lowercased()) }
+            return false
+        }() {
+            // A parenthesised group or a call; what follows it is an ordinary operator.
+            let call = try parseDurationUnary(context)
+            if case .number(let seconds, _) = call { return .literal(ms: Int64((seconds * 1000).rounded())) }
+            guard experimental else {
+                throw PromQLParseError(position: token.start, message: "experimental duration expression is not enabled")
+            }
+            return .expression(call)
+        }
         switch token.kind {
         case .duration(let ms):
             advance()
@@ -68,7 +81,35 @@ extension PromQLParser {
         return base
     }
 
-    private mutating func parseDurationUnary(_ context: String) throws(PromQLParseError) -> Expr {
+    /// Functions allowed in duration expressions: the query's step and range, and min/max.
+    static let durationFunctions: Set<String> = ["step", "range", "min_of", "max_of"]
+
+    /// `step()`, `range()`, `min_of(a, b)`, `max_of(a, b)` (names in any case).
+    private mutating func parseDurationCall(_ context: String) throws(PromQLParseError) -> Expr {
+        let token = advance()
+        guard case .identifier(let rawName) = token.kind else { throw unexpected(context, expected: "duration") }
+        let name = rawName.lowercased()
+        try expectOp("(", context)
+        var args: [Expr] = []
+        if name == "min_of" || name == "max_of" {
+            args.append(try parseDurationSum(context))
+            try expectOp(",", context)
+            args.append(try parseDurationSum(context))
+        }
+        let close = peek
+        try expectOp(")", context)
+        if args.count == 2, case .number(let a, _) = args[0], case .number(let b, _) = args[1] {
+            return .number(name == "min_of" ? Swift.min(a, b) : Swift.max(a, b), PositionRange(start: token.start, end: close.end))
+        }
+        let function = PromQLFunction(name, args.map { _ in ValueType.scalar }, .scalar, experimental: true)
+        return .call(FunctionCall(function: function, args: args, position: PositionRange(start: token.start, end: close.end)))
+    }
+
+    mutating func parseDurationUnary(_ context: String) throws(PromQLParseError) -> Expr {
+        if isOp("+") {
+            advance()
+            return try parseDurationPower(context)
+        }
         if isOp("-") {
             let token = advance()
             // As in expressions, unary minus binds looser than ^: -2^2 is -(2^2).
@@ -87,8 +128,12 @@ extension PromQLParser {
         case .op("("):
             advance()
             let inner = try parseDurationSum(context)
+            let close = peek
             try expectOp(")", context)
-            return inner
+            if case .number = inner { return inner }
+            return .paren(inner, PositionRange(start: token.start, end: close.end))
+        case .identifier(let name) where Self.durationFunctions.contains(name.lowercased()):
+            return try parseDurationCall(context)
         default:
             throw unexpected(context, expected: "duration")
         }

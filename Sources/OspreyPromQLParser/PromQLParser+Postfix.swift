@@ -13,8 +13,9 @@ extension PromQLParser {
                 if isOp("-") || isOp("+") {
                     negative = advance().kind == .op("-")
                 }
-                // Only a parenthesised offset is a duration expression: `x offset 1m + 2` adds 2.
-                var offset = isOp("(") ? try parseDuration(context: "offset") : try parseDurationAtom(context: "offset")
+                // An offset is one duration, number, call or parenthesised group: `x offset 1m + 2`
+                // adds 2 to the result.
+                var offset = try parseDurationAtom(context: "offset")
                 if negative { offset = negated(offset) }
                 expr = try applyOffset(offset, to: expr, at: token.start)
             } else if isOp("@") {
