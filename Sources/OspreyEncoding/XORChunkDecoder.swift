@@ -27,6 +27,14 @@ package struct XORChunkDecoder: Sendable {
         reader = BitReader(bytes, startOffset: 2)
     }
 
+    /// A decoder of an empty chunk (no samples), for holders that need a value before a chunk.
+    package static let empty = XORChunkDecoder()
+
+    private init() {
+        count = 0
+        reader = BitReader([0, 0], startOffset: 2)
+    }
+
     /// Value of the current sample (bit-exact from `valueBits`).
     package var value: Double { Double(bitPattern: valueBits) }
 

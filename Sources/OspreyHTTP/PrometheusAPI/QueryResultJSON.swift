@@ -116,23 +116,6 @@ enum QueryResultJSON {
         out.byte(UInt8(ascii: "]"))
     }
 
-    /// Prometheus' `MarshalTimestamp`: whole seconds, then the milliseconds with leading zeros
-    /// when not zero (`1.5` s is written `1.500`).
-    static func timestamp(_ ms: Int64) -> String {
-        let negative = ms < 0
-        let magnitude = ms.magnitude
-        var text = negative ? "-" : ""
-        text += String(magnitude / 1000)
-        let fraction = magnitude % 1000
-        if fraction != 0 {
-            text += "."
-            if fraction < 100 { text += "0" }
-            if fraction < 10 { text += "0" }
-            text += String(fraction)
-        }
-        return text
-    }
-
     private static func writeStats(_ report: QueryReport, elapsed: Double, into writer: inout JSONWriter) {
         writer.object { object in
             object.field("timings") { timings in

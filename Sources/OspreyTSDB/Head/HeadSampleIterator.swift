@@ -11,9 +11,8 @@ package final class HeadSampleIterator: SampleIterator {
     private var chunkIndex = 0
     /// The chunk being decoded, mutated in place (never copied per sample); meaningful while
     /// `decoding` is true.
-    private var decoder = HeadSampleIterator.emptyDecoder
+    private var decoder = XORChunkDecoder.empty
     private var decoding = false
-    private static let emptyDecoder = try! XORChunkDecoder([0, 0])
     private var chunkSample: Sample?
     private var outOfOrderIndex = 0
     private var current = Sample(timestampMs: .min, value: 0)
