@@ -86,7 +86,7 @@ extension BatchEvaluator {
 }
 
 /// The running state of `sum`, `count`, `group`, `min`, `max` or `avg` over one group at one
-/// step, matching ``Aggregation/reduce(_:_:parameter:)`` bit for bit.
+/// step; also the algorithm of `avg_over_time` (``RangeFunctions/mean(_:)``).
 struct GroupAccumulator {
     var count = 0
     var sum = 0.0

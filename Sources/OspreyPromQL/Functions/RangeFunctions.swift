@@ -1,5 +1,6 @@
 import Foundation
 import OspreyModel
+import OspreyPromQLParser
 
 /// Functions over range vectors (`rate`, `*_over_time`, …): one value per series window.
 enum RangeFunctions {
@@ -150,27 +151,9 @@ enum RangeFunctions {
     /// Prometheus 3's `avg_over_time`: a compensated sum, switching to an incremental mean if
     /// the sum overflows.
     static func mean<Values: Collection<Double>>(_ values: Values) -> Double {
-        var sum = values[values.startIndex]
-        var count = 1.0
-        var mean = 0.0
-        var compensation = 0.0
-        var incremental = false
-        for (index, value) in values.dropFirst().enumerated() {
-            count = Double(index + 2)
-            if !incremental {
-                let (newSum, newCompensation) = kahanSumInc(value, sum, compensation)
-                if !newSum.isInfinite {
-                    (sum, compensation) = (newSum, newCompensation)
-                    continue
-                }
-                incremental = true
-                mean = sum / (count - 1)
-                compensation /= (count - 1)
-            }
-            let q = (count - 1) / count
-            (mean, compensation) = kahanSumInc(value / count, q * mean, q * compensation)
-        }
-        return incremental ? mean + compensation : sum / count + compensation / count
+        var accumulator = GroupAccumulator()
+        for value in values { accumulator.add(value, .avg) }
+        return accumulator.result(.avg)
     }
 
     /// Population variance (Welford), as Prometheus' `stdvar`.
