@@ -46,6 +46,22 @@ package struct XORChunkDecoder: Sendable {
         return (timestampMs, valueBits)
     }
 
+    /// Decodes up to `capacity` of the remaining samples into `out`, 16 bytes each: the
+    /// timestamp (Int64) then the value's bits (UInt64), in native byte order (the layout of a
+    /// `(timestampMs, value)` struct of those two fields). Stops after the last sample or at
+    /// the first malformed bit, as a reader skipping the rest of a corrupt chunk; returns how
+    /// many samples it wrote. The bulk form of ``nextSample()``: one call per chunk keeps the
+    /// decoder state in registers.
+    package mutating func decode(into out: UnsafeMutableRawPointer, capacity: Int) -> Int {
+        var written = 0
+        while written < capacity, let sample = try? nextSample() {
+            out.storeBytes(of: sample.timestampMs, toByteOffset: written &* 16, as: Int64.self)
+            out.storeBytes(of: sample.valueBits, toByteOffset: written &* 16 &+ 8, as: UInt64.self)
+            written += 1
+        }
+        return written
+    }
+
     /// Advances to the next sample; returns `false` after the last one.
     ///
     /// Throws `.truncated` if the stream ends early, `.overflow` for a bad

@@ -6,6 +6,7 @@ extension BatchEvaluator {
     func evaluateAggregate(_ aggregate: AggregateExpr) throws(PromQLError) -> BatchValue? {
         let reducing: Set<AggregationOp> = [.sum, .avg, .count, .group, .min, .max, .stddev, .stdvar, .quantile]
         guard reducing.contains(aggregate.op) || aggregate.op == .topk || aggregate.op == .bottomk else { return nil }
+        if let fused = try fusedRangeAggregate(aggregate) { return fused }
         var parameters: [Double]?
         if let param = aggregate.param {
             guard case .scalar(let values) = try evaluate(param) else { return nil }

@@ -71,7 +71,7 @@ struct BatchEvaluator {
         let readTimes = try steps.map { (t) throws(PromQLError) in try inner.readTime(selector, t) }
         let monotonic = selector.at == nil
         var out: [BatchSeries] = []
-        for series in inner.data[selector] ?? [] {
+        for series in try inner.series(selector) {
             let samples = series.samples
             var values = [Double](repeating: 0, count: steps.count)
             var present = [Bool](repeating: false, count: steps.count)
@@ -101,8 +101,8 @@ struct BatchEvaluator {
 
     private func evaluateCall(_ call: FunctionCall) throws(PromQLError) -> BatchValue? {
         let name = call.function.name
-        if RangeFunctions.names.contains(name), call.args.count == 1, case .matrixSelector(let matrix) = call.args[0].unwrappingParens {
-            return .vector(try rangeFunction(name, matrix, argument: call.args[0]))
+        if let plan = try rangeFunctionPlan(call) {
+            return .vector(try rangeFunction(plan))
         }
         if let function = InstantFunctions.math[name], call.args.count == 1 {
             guard case .vector(let series) = try evaluate(call.args[0]) else { return nil }
@@ -117,77 +117,6 @@ struct BatchEvaluator {
             return try histogramQuantile(call)
         }
         return nil
-    }
-
-    private func rangeFunction(_ name: String, _ matrix: MatrixSelector, argument: Expr) throws(PromQLError) -> [BatchSeries] {
-        let range = try inner.milliseconds(matrix.range)
-        let ends = try steps.map { (t) throws(PromQLError) in try inner.readTime(matrix.selector, t) }
-        let monotonic = matrix.selector.at == nil
-        guard let kind = RangeFunctions.Kind(rawValue: name) else { return [] }
-        let checksCounter = kind == .rate || kind == .increase
-        let dropsName = !RangeFunctions.keepingName.contains(name)
-        let input = inner.data[matrix.selector] ?? []
-        // Series are independent: large selections are computed on all cores, in contiguous
-        // blocks; annotations are added afterwards, in series order.
-        var results = [BatchSeries?](repeating: nil, count: input.count)
-        let workers = input.count >= 64 ? SeriesData.decodeWorkers : 1
-        results.withUnsafeMutableBufferPointer { buffer in
-            nonisolated(unsafe) let out = buffer
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                for index in (input.count * worker / workers)..<(input.count * (worker + 1) / workers) {
-                    if index & 255 == 255, (try? context.check()) == nil { return }
-                    out[index] = Self.rangeFunction(kind, input[index], ends: ends, range: range, monotonic: monotonic, dropsName: dropsName)
-                }
-            }
-        }
-        try context.check()
-        var out: [BatchSeries] = []
-        out.reserveCapacity(input.count)
-        for case let series? in results {
-            if checksCounter, let metricName = series.labels.metricName, !metricName.isEmpty,
-               !["_total", "_sum", "_count", "_bucket"].contains(where: { metricName.hasSuffix($0) })
-            {
-                context.info("metric might not be a counter, name does not end in _total/_sum/_count/_bucket: \"\(metricName)\"", at: argument.position)
-            }
-            out.append(series)
-        }
-        return out
-    }
-
-    /// One series of a range function over all steps; nil when it has no point.
-    private static func rangeFunction(
-        _ kind: RangeFunctions.Kind, _ series: SeriesData, ends: [Int64], range: Int64, monotonic: Bool, dropsName: Bool
-    ) -> BatchSeries? {
-        let samples = series.samples
-        let hasStale = samples.contains { StaleMarker.isStale($0.value) }
-        var values = [Double](repeating: 0, count: ends.count)
-        var present = [Bool](repeating: false, count: ends.count)
-        var any = false
-        var low = 0
-        var high = 0
-        for (k, end) in ends.enumerated() {
-            let start = end - range
-            if monotonic {
-                while high < samples.count && samples[high].timestampMs <= end { high += 1 }
-                while low < high && samples[low].timestampMs <= start { low += 1 }
-            } else {
-                high = series.upperBound(end)
-                low = min(series.upperBound(start), high)
-            }
-            guard low < high else { continue }
-            let value: Double?
-            if hasStale {
-                let window = samples[low..<high].filter { !StaleMarker.isStale($0.value) }
-                value = window.isEmpty ? nil : RangeFunctions.apply(kind, window, rangeStartMs: start, rangeEndMs: end, rangeMs: range)
-            } else {
-                value = RangeFunctions.apply(kind, samples[low..<high], rangeStartMs: start, rangeEndMs: end, rangeMs: range)
-            }
-            guard let value else { continue }
-            values[k] = value
-            present[k] = true
-            any = true
-        }
-        return any ? BatchSeries(labels: series.labels, dropsName: dropsName, values: values, present: present) : nil
     }
 
     private func histogramQuantile(_ call: FunctionCall) throws(PromQLError) -> BatchValue? {

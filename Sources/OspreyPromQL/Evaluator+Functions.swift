@@ -112,7 +112,7 @@ extension Evaluator {
         case .matrixSelector(let matrix):
             let end = try readTime(matrix.selector, timestampMs)
             let range = try milliseconds(matrix.range)
-            return ((data[matrix.selector] ?? []).map { ($0.labels, $0.window(after: end - range, through: end)) }, end, range)
+            return (try series(matrix.selector).map { ($0.labels, $0.window(after: end - range, through: end)) }, end, range)
         case .subquery(let subquery):
             let result = try evaluateSubquery(subquery, at: timestampMs)
             return (result.series.map { ($0.labels, $0.points) }, result.endMs, result.rangeMs)
@@ -153,7 +153,7 @@ extension Evaluator {
             if case .vectorSelector(let selector) = argument {
                 let at = try readTime(selector, timestampMs)
                 var out: [VectorElement] = []
-                for series in data[selector] ?? [] {
+                for series in try series(selector) {
                     guard let sample = series.latest(at: at, lookbackMs: engine.lookbackDeltaMs) else { continue }
                     out.append(VectorElement(labels: series.labels, timestampMs: timestampMs, value: Double(sample.timestampMs) / 1000, dropsName: true))
                 }

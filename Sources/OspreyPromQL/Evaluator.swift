@@ -13,7 +13,8 @@ struct Evaluator {
     let stepMs: Int64
     /// Whether this is a range query (more than one step).
     let isRange: Bool
-    private(set) var data: [VectorSelector: [SeriesData]] = [:]
+    /// Every selector's series, selected up front, decoded when first needed.
+    private(set) var data: [VectorSelector: SelectedSeries] = [:]
 
     init(engine: PromQLEngine, context: QueryContext, expr: Expr, startMs: Int64, endMs: Int64, stepMs: Int64) throws(PromQLError) {
         self.engine = engine
@@ -26,8 +27,13 @@ struct Evaluator {
         try collect(expr, low: startMs, high: endMs, into: &needed)
         for (selector, window) in needed {
             try context.check()
-            data[selector] = try SeriesData.select(engine.queryable, matchers: selector.matchers, minMs: window.low, maxMs: window.high, context: context)
+            data[selector] = try SelectedSeries.select(engine.queryable, matchers: selector.matchers, minMs: window.low, maxMs: window.high)
         }
+    }
+
+    /// A selector's series with their samples (decoded on first use).
+    func series(_ selector: VectorSelector) throws(PromQLError) -> [SeriesData] {
+        try data[selector]?.series(context) ?? []
     }
 
     /// The evaluation window `[low, high]` as seen through `@` and `offset`.
@@ -159,7 +165,7 @@ struct Evaluator {
         case .vectorSelector(let selector):
             let at = try readTime(selector, timestampMs)
             var out: [VectorElement] = []
-            for series in data[selector] ?? [] {
+            for series in try series(selector) {
                 if let sample = series.latest(at: at, lookbackMs: engine.lookbackDeltaMs) {
                     out.append(VectorElement(labels: series.labels, timestampMs: timestampMs, value: sample.value))
                 }
@@ -169,7 +175,7 @@ struct Evaluator {
             let at = try readTime(matrix.selector, timestampMs)
             let range = try milliseconds(matrix.range)
             var out: [SeriesPoints] = []
-            for series in data[matrix.selector] ?? [] {
+            for series in try series(matrix.selector) {
                 let points = series.window(after: at - range, through: at)
                 if !points.isEmpty { out.append(SeriesPoints(labels: series.labels, points: points)) }
             }

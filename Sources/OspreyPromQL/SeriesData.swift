@@ -1,5 +1,5 @@
 import Foundation
-package import OspreyModel
+import OspreyModel
 import OspreyStorage
 
 /// The samples of one selected series, decoded once per query and shared by every step.
@@ -36,58 +36,124 @@ struct SeriesData {
     }
 }
 
-extension SeriesData {
-    /// Selects and decodes the series matching `matchers` with samples in `[minMs, maxMs]`.
-    static func select(_ queryable: any MetricQueryable, matchers: [LabelMatcher], minMs: Int64, maxMs: Int64, context: QueryContext) throws(PromQLError) -> [SeriesData] {
-        let out: [SeriesData]
-        do {
-            out = try read(queryable, matchers: matchers, minMs: minMs, maxMs: maxMs, context: context)
-        } catch let error as PromQLError {
-            throw error
-        } catch {
-            throw PromQLError(code: .storage, message: "\(error)")
-        }
+/// A selector's series as selected from storage, decoded on first use and then kept for the
+/// rest of the query. A consumer that needs each series once (a range function over a range
+/// selector) can instead stream them (``samples(of:into:)``) without ever holding them all.
+/// Used by one query's evaluation: created, decoded and read on its thread (parallel workers
+/// only read).
+final class SelectedSeries: @unchecked Sendable {
+    /// The stored series, sorted by labels.
+    let stored: [any StoredSeries]
+    /// The length of the time window read (threads pay off for long windows over many series,
+    /// as in range queries, not for the few samples per series of an instant query).
+    let windowMs: Int64
+    private var decoded: [SeriesData]?
+
+    init(_ stored: [any StoredSeries], windowMs: Int64) {
+        self.stored = stored
+        self.windowMs = windowMs
+    }
+
+    /// Whether the series were decoded already (streaming them again would decode twice).
+    var isDecoded: Bool { decoded != nil }
+
+    /// The series with their samples, decoded on the first call.
+    func series(_ context: QueryContext) throws(PromQLError) -> [SeriesData] {
+        if let decoded { return decoded }
+        let out = try decode(context: context)
+        decoded = out
         return out
+    }
+
+    /// Series `index`'s float samples without staleness markers, into `buffer` (replacing
+    /// its contents, keeping its capacity): decoded from storage, or copied when decoded
+    /// already. Returns the number of samples read from storage. Safe from parallel workers,
+    /// each with its own buffer.
+    func samples(of index: Int, into buffer: inout [Sample]) -> Int {
+        buffer.removeAll(keepingCapacity: true)
+        if let decoded {
+            buffer.append(contentsOf: decoded[index].samples)
+        } else {
+            let iterator = stored[index].iterator(reusing: nil)
+            _ = iterator.appendFloats(to: &buffer)
+        }
+        let loaded = buffer.count
+        if buffer.contains(where: { StaleMarker.isStale($0.value) }) {
+            buffer.removeAll { StaleMarker.isStale($0.value) }
+        }
+        return loaded
     }
 
     /// Series of a selector are decoded by this many threads at once when there are enough of them.
     static let decodeWorkers = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
 
-    private static func read(_ queryable: any MetricQueryable, matchers: [LabelMatcher], minMs: Int64, maxMs: Int64, context: QueryContext) throws -> [SeriesData] {
-        let querier = try queryable.querier(minTimeMs: minMs, maxTimeMs: maxMs)
-        defer { querier.close() }
-        let set = try querier.select(sorted: true, hints: SelectHints(startMs: minMs, endMs: maxMs), matchers: matchers)
-        var selected: [any StoredSeries] = []
-        while let series = try set.next() { selected.append(series) }
-        // Each stored series is an immutable snapshot, so series decode independently; large
-        // selections are split over the cores.
-        // Threads pay off for long windows over many series (range queries), not for the
-        // few samples per series of an instant query.
-        let workers = selected.count >= 64 && maxMs - minMs >= 3_600_000 ? decodeWorkers : 1
-        var decoded = [[Sample]](repeating: [], count: selected.count)
+    /// How many threads share work over `count` series: all of them from 64 series on.
+    static func workers(for count: Int) -> Int {
+        count >= 64 ? decodeWorkers : 1
+    }
+
+    /// Runs `body` for every index of `0..<count` on ``workers(for:)`` threads, in contiguous
+    /// blocks (one per worker, so no two threads write the same cache line), each worker with
+    /// its own state, starting from `initial`; returns the workers' final states in block
+    /// order. Stops early when the query is canceled or out of time (callers check after).
+    static func parallelBlocks<State>(_ count: Int, workers: Int? = nil, context: QueryContext, initial: State, _ body: (inout State, Int) -> Void) -> [State] {
+        let workers = workers ?? Self.workers(for: count)
+        var states = [State](repeating: initial, count: workers)
+        states.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let states = buffer
+            nonisolated(unsafe) let body = body
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                for index in (count * worker / workers)..<(count * (worker + 1) / workers) {
+                    if index & 255 == 255, (try? context.check()) == nil { return }
+                    body(&states[worker], index)
+                }
+            }
+        }
+        return states
+    }
+
+    private func decode(context: QueryContext) throws(PromQLError) -> [SeriesData] {
+        // Each stored series is an immutable snapshot, so series decode independently.
+        var decoded = [[Sample]](repeating: [], count: stored.count)
         decoded.withUnsafeMutableBufferPointer { buffer in
             nonisolated(unsafe) let out = buffer
-            nonisolated(unsafe) let input = selected
-            // Contiguous blocks per worker, so no two threads write the same cache line.
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                let start = input.count * worker / workers
-                let end = input.count * (worker + 1) / workers
-                for index in start..<end {
-                    if index & 255 == 255, (try? context.check()) == nil { return }
-                    let iterator = input[index].iterator(reusing: nil)
-                    var samples: [Sample] = []
-                    while iterator.next() == .float { samples.append(iterator.floatSample) }
-                    out[index] = samples
-                }
+            let workers = windowMs >= 3_600_000 ? Self.workers(for: stored.count) : 1
+            _ = Self.parallelBlocks(stored.count, workers: workers, context: context, initial: ()) { _, index in
+                var samples: [Sample] = []
+                _ = stored[index].iterator(reusing: nil).appendFloats(to: &samples)
+                out[index] = samples
             }
         }
         try context.check()
         var out: [SeriesData] = []
-        out.reserveCapacity(selected.count)
-        for (index, series) in selected.enumerated() {
+        out.reserveCapacity(stored.count)
+        for (index, series) in stored.enumerated() {
             try context.loaded(decoded[index].count)
             out.append(SeriesData(labels: series.labels, samples: decoded[index]))
         }
         return out
+    }
+}
+
+extension SelectedSeries {
+    /// Selects (without decoding) the series matching `matchers` with samples in `[minMs, maxMs]`.
+    static func select(_ queryable: any MetricQueryable, matchers: [LabelMatcher], minMs: Int64, maxMs: Int64) throws(PromQLError) -> SelectedSeries {
+        do {
+            let querier = try queryable.querier(minTimeMs: minMs, maxTimeMs: maxMs)
+            defer { querier.close() }
+            let set = try querier.select(sorted: true, hints: SelectHints(startMs: minMs, endMs: maxMs), matchers: matchers)
+            var selected: [any StoredSeries] = []
+            while let series = try set.next() { selected.append(series) }
+            return SelectedSeries(selected, windowMs: maxMs - minMs)
+        } catch {
+            throw PromQLError(code: .storage, message: "\(error)")
+        }
+    }
+}
+
+extension SeriesData {
+    /// Selects and decodes the series matching `matchers` with samples in `[minMs, maxMs]`.
+    static func select(_ queryable: any MetricQueryable, matchers: [LabelMatcher], minMs: Int64, maxMs: Int64, context: QueryContext) throws(PromQLError) -> [SeriesData] {
+        try SelectedSeries.select(queryable, matchers: matchers, minMs: minMs, maxMs: maxMs).series(context)
     }
 }

@@ -80,4 +80,21 @@ package protocol SampleIterator: AnyObject {
     var histogramSample: (timestampMs: Int64, histogram: FloatHistogram) { get }
     /// The current timestamp.
     var timestampMs: Int64 { get }
+    /// Advances through the remaining float samples, appending each (staleness markers
+    /// included) to `buffer`, and stops after the last one or at the first histogram sample,
+    /// which it leaves current. Returns what stopped it (`.none` or `.histogram`). Readers of
+    /// whole series call this instead of `next()` per sample so that stores can decode a chunk
+    /// at a time.
+    func appendFloats(to buffer: inout [Sample]) -> SampleValueType
+}
+
+extension SampleIterator {
+    /// The per-sample loop, for stores without a faster way.
+    package func appendFloats(to buffer: inout [Sample]) -> SampleValueType {
+        while true {
+            let kind = next()
+            guard kind == .float else { return kind }
+            buffer.append(floatSample)
+        }
+    }
 }

@@ -78,6 +78,46 @@ package final class HeadSampleIterator: SampleIterator {
         }
     }
 
+    /// Whole chunks decoded one call each, straight into `buffer`, when no out-of-order
+    /// samples interleave with them; otherwise the sample-by-sample merge.
+    package func appendFloats(to buffer: inout [Sample]) -> SampleValueType {
+        guard !started, snapshot.outOfOrder.isEmpty, Self.sampleLayoutIsPacked else {
+            while next() == .float { buffer.append(current) }
+            return .none
+        }
+        started = true
+        exhausted = true
+        let chunks = snapshot.chunks.lazy.filter { [minTimeMs, maxTimeMs] in $0.maxTimeMs >= minTimeMs && $0.minTimeMs <= maxTimeMs }
+        buffer.reserveCapacity(buffer.count + chunks.reduce(0) { $0 + Self.declaredCount($1.bytes) })
+        for chunk in chunks {
+            guard var decoder = try? XORChunkDecoder(chunk.bytes) else { continue }
+            let start = buffer.count
+            let capacity = decoder.count
+            buffer.append(contentsOf: repeatElement(Sample(timestampMs: 0, value: 0), count: capacity))
+            let written = buffer.withUnsafeMutableBytes { raw in
+                decoder.decode(into: raw.baseAddress! + start * MemoryLayout<Sample>.stride, capacity: capacity)
+            }
+            buffer.removeLast(capacity - written)
+            if chunk.minTimeMs < minTimeMs || chunk.maxTimeMs > maxTimeMs {
+                // Only the chunks at the edges of the range hold samples outside it.
+                let end = buffer[start...].firstIndex { $0.timestampMs > maxTimeMs } ?? buffer.count
+                buffer.removeSubrange(end...)
+                let first = buffer[start...].firstIndex { $0.timestampMs >= minTimeMs } ?? buffer.count
+                buffer.removeSubrange(start..<first)
+            }
+        }
+        return .none
+    }
+
+    /// Whether `Sample` is laid out as ``XORChunkDecoder/decode(into:capacity:)`` writes.
+    private static let sampleLayoutIsPacked = MemoryLayout<Sample>.stride == 16
+        && MemoryLayout<Sample>.offset(of: \Sample.timestampMs) == 0 && MemoryLayout<Sample>.offset(of: \Sample.value) == 8
+
+    /// The sample count in an XOR chunk's header (0 for a chunk too short to have one).
+    private static func declaredCount(_ bytes: [UInt8]) -> Int {
+        bytes.count >= 2 ? Int(bytes[0]) << 8 | Int(bytes[1]) : 0
+    }
+
     private func advanceChunkSample() {
         while true {
             if decoding {

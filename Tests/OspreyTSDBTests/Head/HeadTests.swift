@@ -67,6 +67,38 @@ struct HeadTests {
         #expect(read[labels]?.map(\.timestampMs) == [50_000, 100_000, 110_000])
     }
 
+    @Test func bulkReadsEqualSampleBySampleReads() async throws {
+        var options = TSDBOptions()
+        options.outOfOrderTimeWindowMs = 600_000
+        let store = InMemoryHead(options: options)
+        let plain = Labels(["__name__": "plain"])
+        let late = Labels(["__name__": "late"])
+        let appender = store.appender()
+        for i in 0..<500 {
+            let value = i % 97 == 0 ? StaleMarker.value : Double(i) * 1.5
+            _ = try appender.append(nil, labels: plain, timestampMs: Int64(i) * 15_000, value: value)
+            if i % 2 == 0 { _ = try appender.append(nil, labels: late, timestampMs: Int64(i) * 15_000, value: Double(i)) }
+        }
+        _ = try await appender.commit()
+        _ = try appender.append(nil, labels: late, timestampMs: 7_455_000, value: -1)
+        _ = try await appender.commit()
+        // Whole range, and ranges cutting chunks (120 samples each) in the middle at both ends.
+        for (low, high) in [(Int64.min, Int64.max), (1_000_000, 5_000_000), (1_800_000, 1_800_000), (9_000_000, 9_500_000)] {
+            let querier = try store.querier(minTimeMs: low, maxTimeMs: high)
+            defer { querier.close() }
+            let set = try querier.select(sorted: true, hints: nil, matchers: [matcher(.regexMatch, "__name__", ".+")])
+            while let series = try set.next() {
+                var expected: [Sample] = []
+                let one = series.iterator(reusing: nil)
+                while one.next() == .float { expected.append(one.floatSample) }
+                var bulk: [Sample] = [Sample(timestampMs: -1, value: 0)]
+                #expect(series.iterator(reusing: nil).appendFloats(to: &bulk) == .none)
+                #expect(bulk.dropFirst().map(\.timestampMs) == expected.map(\.timestampMs), "\(series.labels) in [\(low), \(high)]")
+                #expect(bulk.dropFirst().map(\.value.bitPattern) == expected.map(\.value.bitPattern), "\(series.labels) in [\(low), \(high)]")
+            }
+        }
+    }
+
     @Test func inBatchDisorderIsRejected() async throws {
         let store = InMemoryHead()
         let labels = Labels(["__name__": "m"])

@@ -1,0 +1,206 @@
+import OspreyModel
+import OspreyPromQLParser
+import OspreyStorage
+
+/// Range functions over range selectors over all steps. Each series' samples are read once
+/// (streamed from storage into a per-worker buffer unless another node decoded them already)
+/// and its window slides along the steps. A `sum`, `count`, `group`, `min` or `max` directly
+/// over such a function folds every series into its group as it goes, so no per-series result
+/// is held at all.
+extension BatchEvaluator {
+    /// A range function over a range selector, resolved for all steps.
+    struct RangeFunctionPlan {
+        let kind: RangeFunctions.Kind
+        let selected: SelectedSeries
+        /// The window's end at every step (after `@` and `offset`); never decreasing.
+        let ends: [Int64]
+        let rangeMs: Int64
+        let dropsName: Bool
+        /// The selector argument, for annotation positions.
+        let argument: Expr
+
+        /// `rate` and `increase` note series whose name does not look like a counter's.
+        var checksCounter: Bool { kind == .rate || kind == .increase }
+    }
+
+    /// The plan of `call` when it is a range function over a range selector.
+    func rangeFunctionPlan(_ call: FunctionCall) throws(PromQLError) -> RangeFunctionPlan? {
+        guard call.args.count == 1, case .matrixSelector(let matrix) = call.args[0].unwrappingParens,
+              let kind = RangeFunctions.Kind(rawValue: call.function.name), let selected = inner.data[matrix.selector]
+        else { return nil }
+        return RangeFunctionPlan(
+            kind: kind, selected: selected, ends: try steps.map { (t) throws(PromQLError) in try inner.readTime(matrix.selector, t) },
+            rangeMs: try inner.milliseconds(matrix.range), dropsName: !RangeFunctions.keepingName.contains(call.function.name), argument: call.args[0]
+        )
+    }
+
+    /// One output series per input series with a value at some step.
+    func rangeFunction(_ plan: RangeFunctionPlan) throws(PromQLError) -> [BatchSeries] {
+        let selected = plan.selected
+        let count = selected.stored.count
+        var results = [BatchSeries?](repeating: nil, count: count)
+        let loaded = results.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let out = buffer
+            return SelectedSeries.parallelBlocks(count, context: context, initial: StreamState()) { state, index in
+                state.loaded += selected.samples(of: index, into: &state.samples)
+                var values = [Double](repeating: 0, count: plan.ends.count)
+                var present = [Bool](repeating: false, count: plan.ends.count)
+                var any = false
+                state.samples.withUnsafeBufferPointer { samples in
+                    Self.forEachValue(plan, samples) { k, value in
+                        values[k] = value
+                        present[k] = true
+                        any = true
+                    }
+                }
+                if any { out[index] = BatchSeries(labels: selected.stored[index].labels, dropsName: plan.dropsName, values: values, present: present) }
+            }.reduce(0) { $0 + $1.loaded }
+        }
+        try context.check()
+        try context.loaded(loaded)
+        var out: [BatchSeries] = []
+        out.reserveCapacity(count)
+        for case let series? in results {
+            noteCounter(plan, series.labels)
+            out.append(series)
+        }
+        return out
+    }
+
+    /// `op by/without (…) (plan)` without per-series results, for the aggregations whose
+    /// partial results merge (`sum`, `count`, `group`, `min`, `max`); nil when `aggregate` is
+    /// not of that shape, or when per-worker partial results would take more memory than the
+    /// series they replace.
+    func fusedRangeAggregate(_ aggregate: AggregateExpr) throws(PromQLError) -> BatchValue? {
+        let op = aggregate.op
+        guard [.sum, .count, .group, .min, .max].contains(op), aggregate.param == nil,
+              case .call(let call) = aggregate.expr.unwrappingParens, let plan = try rangeFunctionPlan(call), !plan.selected.isDecoded
+        else { return nil }
+        let selected = plan.selected
+        let count = selected.stored.count
+        var groupIndex: [Labels: Int] = [:]
+        var groupLabels: [Labels] = []
+        var groupOf: [Int] = []
+        groupOf.reserveCapacity(count)
+        for series in selected.stored {
+            let key = Aggregation.groupLabels(series.labels, aggregate)
+            if let position = groupIndex[key] {
+                groupOf.append(position)
+            } else {
+                groupIndex[key] = groupLabels.count
+                groupOf.append(groupLabels.count)
+                groupLabels.append(key)
+            }
+        }
+        let stepCount = steps.count
+        let workers = SelectedSeries.workers(for: count)
+        guard workers == 1 || groupLabels.count * workers <= count, groupLabels.count * stepCount * workers <= Self.maxFusedAccumulators else { return nil }
+        var produced = [Bool](repeating: false, count: count)
+        let states = produced.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let produced = buffer
+            var initial = StreamState()
+            initial.accumulators = [GroupAccumulator](repeating: GroupAccumulator(), count: groupLabels.count * stepCount)
+            return SelectedSeries.parallelBlocks(count, context: context, initial: initial) { state, index in
+                state.loaded += selected.samples(of: index, into: &state.samples)
+                let base = groupOf[index] * stepCount
+                var any = false
+                state.samples.withUnsafeBufferPointer { samples in
+                    state.accumulators.withUnsafeMutableBufferPointer { accumulators in
+                        Self.forEachValue(plan, samples) { k, value in
+                            accumulators[base + k].add(value, op)
+                            any = true
+                        }
+                    }
+                }
+                produced[index] = any
+            }
+        }
+        try context.check()
+        try context.loaded(states.reduce(0) { $0 + $1.loaded })
+        // Workers hold contiguous blocks of series: merging their partial results in worker
+        // order adds series in their order, as the per-step reduction does.
+        var accumulators = states[0].accumulators
+        for state in states.dropFirst() {
+            for position in accumulators.indices { accumulators[position].merge(state.accumulators[position], op) }
+        }
+        // Groups in the order of their first series with a value, as if built from the
+        // function's result.
+        var firstMember = [Int](repeating: .max, count: groupLabels.count)
+        for index in (0..<count).reversed() where produced[index] { firstMember[groupOf[index]] = index }
+        for index in 0..<count where produced[index] { noteCounter(plan, selected.stored[index].labels) }
+        var out: [BatchSeries] = []
+        for g in groupLabels.indices.sorted(by: { firstMember[$0] < firstMember[$1] }) where firstMember[g] != .max {
+            var values = [Double](repeating: 0, count: stepCount)
+            var present = [Bool](repeating: false, count: stepCount)
+            for k in 0..<stepCount where accumulators[g * stepCount + k].count > 0 {
+                values[k] = accumulators[g * stepCount + k].result(op)
+                present[k] = true
+            }
+            out.append(BatchSeries(labels: groupLabels[g], dropsName: plan.dropsName && groupLabels[g].metricName != nil, values: values, present: present))
+        }
+        return .vector(out)
+    }
+
+    /// Partial results of a fused aggregation held at once (over all workers) at most:
+    /// 64 MiB of accumulators.
+    static var maxFusedAccumulators: Int { (64 << 20) / MemoryLayout<GroupAccumulator>.stride }
+
+    /// A worker's state while streaming series.
+    struct StreamState {
+        /// The current series' samples (capacity reused from series to series).
+        var samples: [Sample] = []
+        /// Samples read from storage.
+        var loaded = 0
+        /// Per group and step, for fused aggregations.
+        var accumulators: [GroupAccumulator] = []
+    }
+
+    /// Calls `body(k, value)` for every step `k` at which the function has a value over
+    /// `samples` (sorted, without staleness markers); the window slides, so each sample is
+    /// passed over a bounded number of times.
+    static func forEachValue(_ plan: RangeFunctionPlan, _ samples: UnsafeBufferPointer<Sample>, _ body: (Int, Double) -> Void) {
+        var low = 0
+        var high = 0
+        for k in plan.ends.indices {
+            let end = plan.ends[k]
+            let start = end - plan.rangeMs
+            while high < samples.count && samples[high].timestampMs <= end { high += 1 }
+            while low < high && samples[low].timestampMs <= start { low += 1 }
+            guard low < high else { continue }
+            if let value = RangeFunctions.apply(plan.kind, UnsafeBufferPointer(rebasing: samples[low..<high]), rangeStartMs: start, rangeEndMs: end, rangeMs: plan.rangeMs) {
+                body(k, value)
+            }
+        }
+    }
+
+    /// The "might not be a counter" info for a series passed to `rate` or `increase`.
+    private func noteCounter(_ plan: RangeFunctionPlan, _ labels: Labels) {
+        guard plan.checksCounter, let metricName = labels.metricName, !metricName.isEmpty,
+              !["_total", "_sum", "_count", "_bucket"].contains(where: { metricName.hasSuffix($0) })
+        else { return }
+        context.info("metric might not be a counter, name does not end in _total/_sum/_count/_bucket: \"\(metricName)\"", at: plan.argument.position)
+    }
+}
+
+extension GroupAccumulator {
+    /// Adds the partial result of later series (`sum`, `count`, `group`, `min`, `max`).
+    mutating func merge(_ later: GroupAccumulator, _ op: AggregationOp) {
+        guard later.count > 0 else { return }
+        guard count > 0 else {
+            self = later
+            return
+        }
+        count += later.count
+        switch op {
+        case .sum:
+            (sum, compensation) = RangeFunctions.kahanSumInc(later.sum, sum, compensation)
+            compensation += later.compensation
+        case .min:
+            if sum.isNaN || later.sum < sum { sum = later.sum }
+        case .max:
+            if sum.isNaN || later.sum > sum { sum = later.sum }
+        default:
+            break
+        }
+    }
+}
