@@ -4,7 +4,8 @@
 /// 8 bytes at a time; every read is bounds-checked and throws `.truncated`
 /// with the byte offset (in the original array) of the first unread bit.
 package struct BitReader: Sendable {
-    private let bytes: [UInt8]
+    /// The stream.
+    package let bytes: [UInt8]
     /// Index of the next byte to load into `buffer`.
     private var position: Int
     /// Loaded bits; the low `valid` bits are unread.
@@ -24,6 +25,20 @@ package struct BitReader: Sendable {
 
     /// Byte offset of the next unread bit.
     package var byteOffset: Int { position - (valid + 7) / 8 }
+
+    /// Bit offset of the next unread bit.
+    package var bitOffset: Int { position * 8 - valid }
+
+    /// Moves to bit `bit` (clamped to the stream), as if everything before it had been read.
+    package mutating func seek(toBit bit: Int) {
+        let target = min(max(bit, 0), bytes.count * 8)
+        position = target / 8
+        buffer = 0
+        valid = 0
+        if target % 8 != 0 {
+            _ = try? readBits(target % 8)
+        }
+    }
 
     /// Unread bits left in the stream.
     package var remainingBits: Int { (bytes.count - position) * 8 + valid }

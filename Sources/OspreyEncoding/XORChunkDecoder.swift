@@ -50,16 +50,149 @@ package struct XORChunkDecoder: Sendable {
     /// timestamp (Int64) then the value's bits (UInt64), in native byte order (the layout of a
     /// `(timestampMs, value)` struct of those two fields). Stops after the last sample or at
     /// the first malformed bit, as a reader skipping the rest of a corrupt chunk; returns how
-    /// many samples it wrote. The bulk form of ``nextSample()``: one call per chunk keeps the
-    /// decoder state in registers.
+    /// many samples it wrote. The bulk form of ``nextSample()``: after the first two samples
+    /// (varints), the loop peeks 57+ bits at a time from an absolute bit position and keeps
+    /// the whole state in registers.
     package mutating func decode(into out: UnsafeMutableRawPointer, capacity: Int) -> Int {
         var written = 0
-        while written < capacity, let sample = try? nextSample() {
-            out.storeBytes(of: sample.timestampMs, toByteOffset: written &* 16, as: Int64.self)
-            out.storeBytes(of: sample.valueBits, toByteOffset: written &* 16 &+ 8, as: UInt64.self)
+        while written < capacity && decodedCount < 2 && decodedCount < count {
+            guard let sample = try? nextSample() else {
+                decodedCount = count  // malformed: nothing more comes out of this chunk
+                return written
+            }
+            Self.store(sample.timestampMs, sample.valueBits, at: written, in: out)
             written += 1
         }
+        guard written < capacity && decodedCount >= 2 && decodedCount < count else { return written }
+        let bytes = reader.bytes
+        let limit = min(capacity - written, count - decodedCount)
+        let (decoded, state) = bytes.withUnsafeBufferPointer { buffer in
+            Self.decodeFast(buffer, from: BulkState(bit: reader.bitOffset, timestampMs: timestampMs, delta: delta, valueBits: valueBits, leading: leading, trailing: trailing), limit: limit, into: out + written * 16)
+        }
+        written += decoded
+        decodedCount += decoded
+        timestampMs = state.timestampMs
+        delta = state.delta
+        valueBits = state.valueBits
+        leading = state.leading
+        trailing = state.trailing
+        if decoded < limit {
+            // A malformed sample stopped the loop: so does the sample-by-sample reader.
+            decodedCount = count
+        } else {
+            reader.seek(toBit: state.bit)
+        }
         return written
+    }
+
+    /// Decoder state between samples, for the bulk loop.
+    private struct BulkState {
+        var bit: Int
+        var timestampMs: Int64
+        var delta: UInt64
+        var valueBits: UInt64
+        var leading: Int
+        var trailing: Int
+    }
+
+    @inline(__always)
+    private static func store(_ timestampMs: Int64, _ valueBits: UInt64, at index: Int, in out: UnsafeMutableRawPointer) {
+        out.storeBytes(of: timestampMs, toByteOffset: index &* 16, as: Int64.self)
+        out.storeBytes(of: valueBits, toByteOffset: index &* 16 &+ 8, as: UInt64.self)
+    }
+
+    /// Samples from the third on, as ``next()`` reads them, until `limit` samples or a
+    /// malformed one (bits past the end, or an impossible XOR window), which is not written.
+    private static func decodeFast(_ bytes: UnsafeBufferPointer<UInt8>, from start: BulkState, limit: Int, into out: UnsafeMutableRawPointer) -> (Int, BulkState) {
+        guard let base = bytes.baseAddress else { return (0, start) }
+        let byteCount = bytes.count
+        let endBit = byteCount &* 8
+        var state = start
+        var bit = start.bit
+
+        /// The 64 bits from `bit` on, MSB first; at least 57 of them are stream bits (zeros
+        /// past the end).
+        @inline(__always) func peek() -> UInt64 {
+            let index = bit &>> 3
+            var word: UInt64
+            if index &+ 8 <= byteCount {
+                word = UInt64(bigEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+            } else {
+                word = 0
+                var i = 0
+                while i < 8 {
+                    word = word &<< 8 | (index &+ i < byteCount ? UInt64(base[index &+ i]) : 0)
+                    i &+= 1
+                }
+            }
+            return word &<< UInt64(bit & 7)
+        }
+        /// `n` bits (1...64).
+        @inline(__always) func read(_ n: Int) -> UInt64 {
+            if n <= 56 {
+                let value = peek() &>> UInt64(64 &- n)
+                bit &+= n
+                return value
+            }
+            let high = peek() &>> 32
+            bit &+= 32
+            let low = peek() &>> UInt64(64 &- (n &- 32))
+            bit &+= n &- 32
+            return high &<< UInt64(n &- 32) | low
+        }
+
+        var written = 0
+        while written < limit {
+            // Delta of delta: 0, 10+14 bits, 110+17, 1110+20, 1111+64.
+            let head = peek()
+            var dod: Int64 = 0
+            if head &>> 63 != 0 {
+                let ones = min((~head).leadingZeroBitCount, 4)
+                bit &+= ones == 4 ? 4 : ones &+ 1
+                switch ones {
+                case 1: dod = signed(read(14), 14)
+                case 2: dod = signed(read(17), 17)
+                case 3: dod = signed(read(20), 20)
+                default: dod = Int64(bitPattern: read(64))
+                }
+            } else {
+                bit &+= 1
+            }
+            state.delta = UInt64(bitPattern: Int64(bitPattern: state.delta) &+ dod)
+            let timestampMs = state.timestampMs &+ Int64(bitPattern: state.delta)
+            // Value: 0 same, 10 XOR in the previous window, 11 + 5 + 6 bits new window.
+            let control = peek()
+            if control &>> 63 == 0 {
+                bit &+= 1
+            } else {
+                if (control &<< 1) &>> 63 != 0 {
+                    let lead = Int((control &>> 57) & 0x1F)
+                    var significant = Int((control &>> 51) & 0x3F)
+                    if significant == 0 { significant = 64 }
+                    guard lead &+ significant <= 64 else { break }
+                    state.leading = lead
+                    state.trailing = 64 &- lead &- significant
+                    bit &+= 13
+                } else {
+                    bit &+= 2
+                }
+                let significant = 64 &- state.leading &- state.trailing
+                state.valueBits ^= read(significant) &<< UInt64(state.trailing)
+            }
+            guard bit <= endBit else { break }
+            state.timestampMs = timestampMs
+            store(timestampMs, state.valueBits, at: written, in: out)
+            written &+= 1
+            state.bit = bit
+        }
+        return (written, state)
+    }
+
+    /// `bits` read as a two's complement number of `size` bits, as Prometheus reads deltas
+    /// of deltas (values above 2^(size-1) are negative).
+    @inline(__always)
+    private static func signed(_ bits: UInt64, _ size: Int) -> Int64 {
+        bits > UInt64(1) &<< UInt64(size &- 1) ? Int64(bitPattern: bits &- (UInt64(1) &<< UInt64(size))) : Int64(bitPattern: bits)
     }
 
     /// Advances to the next sample; returns `false` after the last one.

@@ -103,6 +103,12 @@ package struct Labels: Hashable, Sendable, RandomAccessCollection, Comparable, C
     package var sortKey: [UInt8] {
         var key: [UInt8] = []
         key.reserveCapacity(labels.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 })
+        appendSortKey(to: &key)
+        return key
+    }
+
+    /// Appends ``sortKey`` to `key` (many keys in one buffer sort without an array each).
+    package func appendSortKey(to key: inout [UInt8]) {
         func append(_ part: String) {
             var part = part
             part.withUTF8 { bytes in
@@ -122,7 +128,33 @@ package struct Labels: Hashable, Sendable, RandomAccessCollection, Comparable, C
             append(label.name)
             append(label.value)
         }
-        return key
+    }
+
+    /// The positions of `labelSets` in label order (stable), compared through their sort
+    /// keys laid out in one buffer.
+    package static func sortedOrder(_ labelSets: some Collection<Labels>) -> [Int] {
+        var keys: [UInt8] = []
+        var bounds: [Int] = [0]
+        bounds.reserveCapacity(labelSets.count + 1)
+        for labels in labelSets {
+            labels.appendSortKey(to: &keys)
+            bounds.append(keys.count)
+        }
+        return keys.withUnsafeBufferPointer { buffer in
+            bounds.withUnsafeBufferPointer { bounds in
+                let base = buffer.baseAddress
+                return (0..<(bounds.count - 1)).sorted { a, b in
+                    let (startA, lengthA) = (bounds[a], bounds[a + 1] - bounds[a])
+                    let (startB, lengthB) = (bounds[b], bounds[b + 1] - bounds[b])
+                    let common = Swift.min(lengthA, lengthB)
+                    if common > 0, let base {
+                        let result = memcmp(base + startA, base + startB, common)
+                        if result != 0 { return result < 0 }
+                    }
+                    return lengthA < lengthB
+                }
+            }
+        }
     }
 
     /// Whether `a` sorts before `b` (byte-wise, shorter first on a common prefix).

@@ -145,4 +145,48 @@ struct XORChunkDecoderTests {
             }
         }
     }
+
+    /// The samples the sample-by-sample reader yields before its first error.
+    private static func decodePrefix(_ bytes: [UInt8]) -> [(Int64, UInt64)] {
+        guard var decoder = try? XORChunkDecoder(bytes) else { return [] }
+        var out: [(Int64, UInt64)] = []
+        while let sample = try? decoder.nextSample() { out.append(sample) }
+        return out
+    }
+
+    /// The bulk decoder over `bytes`, `capacity` samples per call until it writes none.
+    private static func decodeBulk(_ bytes: [UInt8], capacity: Int) -> [(Int64, UInt64)] {
+        guard var decoder = try? XORChunkDecoder(bytes) else { return [] }
+        var out: [(Int64, UInt64)] = []
+        var buffer = [UInt64](repeating: 0, count: 2 * capacity)
+        while true {
+            let written = buffer.withUnsafeMutableBytes { decoder.decode(into: $0.baseAddress!, capacity: capacity) }
+            for i in 0..<written { out.append((Int64(bitPattern: buffer[2 * i]), buffer[2 * i + 1])) }
+            if written == 0 { return out }
+        }
+    }
+
+    @Test(arguments: [1, 3, 120, 5000])
+    func bulkDecodingEqualsSampleBySampleDecoding(_ capacity: Int) {
+        var rng = SeededGenerator(seed: 99)
+        for seed in 0..<60 {
+            let bytes = Self.encode(Self.randomSeries(seed: UInt64(seed), count: [1, 2, 3, 120, 700][seed % 5]))
+            var variants = [bytes]
+            for _ in 0..<20 {
+                var mutated = bytes
+                if Bool.random(using: &rng) {
+                    mutated.removeLast(Int.random(in: 1...mutated.count, using: &rng))
+                } else {
+                    mutated[Int.random(in: 0..<mutated.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
+                }
+                variants.append(mutated)
+            }
+            for variant in variants {
+                let expected = Self.decodePrefix(variant)
+                let bulk = Self.decodeBulk(variant, capacity: capacity)
+                #expect(bulk.map(\.0) == expected.map(\.0), "seed \(seed), \(variant.count) bytes")
+                #expect(bulk.map(\.1) == expected.map(\.1), "seed \(seed), \(variant.count) bytes")
+            }
+        }
+    }
 }

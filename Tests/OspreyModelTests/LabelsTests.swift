@@ -87,5 +87,6 @@ struct LabelsSortKeyTests {
                 #expect(Labels.sortKeyPrecedes(a.sortKey, b.sortKey) == (a < b), "\(a) vs \(b)")
             }
         }
+        #expect(Labels.sortedOrder(sets).map { sets[$0] } == sets.sorted(by: <))
     }
 }

@@ -30,10 +30,8 @@ package final class HeadQuerier: MetricQuerier {
             result.append(HeadStoredSeries(labels: series.labels, snapshot: snapshot, minTimeMs: low, maxTimeMs: high))
         }
         if sorted && result.count > 1 {
-            // Sort positions by precomputed keys, then move each series once.
-            let keys = result.map(\.labels.sortKey)
-            let order = result.indices.sorted { Labels.sortKeyPrecedes(keys[$0], keys[$1]) }
-            result = order.map { result[$0] }
+            // Sort positions by byte keys, then move each series once.
+            result = Labels.sortedOrder(result.lazy.map(\.labels)).map { result[$0] }
         }
         if let limit = hints?.limit, limit > 0, result.count > limit { result.removeLast(result.count - limit) }
         return ArraySeriesSet(result)
