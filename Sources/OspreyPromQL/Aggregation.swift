@@ -10,8 +10,9 @@ enum Aggregation {
         guard try validate(aggregate, parameter: parameter, context: context) else { return [] }
         var groups: [Labels: [VectorElement]] = [:]
         var order: [Labels] = []
+        let grouping = Grouping(aggregate)
         for element in elements {
-            let key = groupLabels(element.labels, aggregate)
+            let key = grouping.labels(element.labels)
             if groups[key] == nil { order.append(key) }
             groups[key, default: []].append(element)
         }
@@ -126,16 +127,23 @@ enum Aggregation {
         return number
     }
 
-    /// The labels a group is keyed by: `by` keeps only the listed labels; `without` drops them
-    /// and the metric name.
-    static func groupLabels(_ labels: Labels, _ aggregate: AggregateExpr) -> Labels {
-        if aggregate.without {
-            var dropped = Set(aggregate.grouping)
-            dropped.insert(Labels.metricNameLabel)
-            return Labels(sortedUnchecked: labels.filter { !dropped.contains($0.name) })
+    /// An aggregation's `by`/`without` clause, resolved once for all its input series: the
+    /// group key keeps only the listed labels (`by`) or drops them and the metric name
+    /// (`without`).
+    struct Grouping {
+        /// The labels named (plus the metric name for `without`); few, so a list.
+        private let names: [String]
+        private let without: Bool
+
+        init(_ aggregate: AggregateExpr) {
+            without = aggregate.without
+            names = aggregate.without ? aggregate.grouping + [Labels.metricNameLabel] : aggregate.grouping
         }
-        let kept = Set(aggregate.grouping)
-        return Labels(sortedUnchecked: labels.filter { kept.contains($0.name) })
+
+        /// The group key of a series with `labels`.
+        func labels(_ labels: Labels) -> Labels {
+            Labels(sortedUnchecked: labels.filter { names.contains($0.name) != without })
+        }
     }
 
     static func selectK(_ op: AggregationOp, _ kValue: Double, _ members: [VectorElement]) throws(PromQLError) -> [VectorElement] {

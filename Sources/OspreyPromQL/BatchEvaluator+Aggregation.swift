@@ -16,8 +16,9 @@ extension BatchEvaluator {
         var groupIndex: [Labels: Int] = [:]
         var groupLabels: [Labels] = []
         var members: [[Int]] = []
+        let grouping = Aggregation.Grouping(aggregate)
         for (index, series) in input.enumerated() {
-            let key = Aggregation.groupLabels(series.labels, aggregate)
+            let key = grouping.labels(series.labels)
             if let position = groupIndex[key] {
                 members[position].append(index)
             } else {

@@ -37,6 +37,7 @@ extension BatchEvaluator {
     /// One output series per input series with a value at some step.
     func rangeFunction(_ plan: RangeFunctionPlan) throws(PromQLError) -> [BatchSeries] {
         let selected = plan.selected
+        if !selected.claimStream() { _ = try selected.series(context) }
         let count = selected.stored.count
         var results = [BatchSeries?](repeating: nil, count: count)
         let loaded = results.withUnsafeMutableBufferPointer { buffer in
@@ -74,7 +75,7 @@ extension BatchEvaluator {
     func fusedRangeAggregate(_ aggregate: AggregateExpr) throws(PromQLError) -> BatchValue? {
         let op = aggregate.op
         guard [.sum, .count, .group, .min, .max].contains(op), aggregate.param == nil,
-              case .call(let call) = aggregate.expr.unwrappingParens, let plan = try rangeFunctionPlan(call), !plan.selected.isDecoded
+              case .call(let call) = aggregate.expr.unwrappingParens, let plan = try rangeFunctionPlan(call), plan.selected.canStream
         else { return nil }
         let selected = plan.selected
         let count = selected.stored.count
@@ -82,8 +83,9 @@ extension BatchEvaluator {
         var groupLabels: [Labels] = []
         var groupOf: [Int] = []
         groupOf.reserveCapacity(count)
+        let grouping = Aggregation.Grouping(aggregate)
         for series in selected.stored {
-            let key = Aggregation.groupLabels(series.labels, aggregate)
+            let key = grouping.labels(series.labels)
             if let position = groupIndex[key] {
                 groupOf.append(position)
             } else {
@@ -94,7 +96,9 @@ extension BatchEvaluator {
         }
         let stepCount = steps.count
         let workers = SelectedSeries.workers(for: count)
-        guard workers == 1 || groupLabels.count * workers <= count, groupLabels.count * stepCount * workers <= Self.maxFusedAccumulators else { return nil }
+        guard workers == 1 || groupLabels.count * workers <= count, groupLabels.count * stepCount * workers <= Self.maxFusedAccumulators,
+              selected.claimStream()
+        else { return nil }
         var produced = [Bool](repeating: false, count: count)
         let states = produced.withUnsafeMutableBufferPointer { buffer in
             nonisolated(unsafe) let produced = buffer

@@ -10,6 +10,13 @@ struct BatchSeries {
     var present: [Bool]
 }
 
+extension BatchSeries {
+    /// The point at step `k` (which must be present) as an element of an instant vector.
+    func element(at k: Int, timestampMs: Int64) -> VectorElement {
+        VectorElement(labels: labels, timestampMs: timestampMs, value: values[k], dropsName: dropsName)
+    }
+}
+
 /// A value over all steps of a range query.
 enum BatchValue {
     case scalar([Double])

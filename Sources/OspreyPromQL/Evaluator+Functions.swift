@@ -7,6 +7,7 @@ extension Evaluator {
         let name = call.function.name
         if name == "info" { return try evaluateInfo(call, at: timestampMs) }
         if RangeFunctions.names.contains(name), let argument = call.args.first {
+            if let streamed = try streamedRangeFunction(call, at: timestampMs) { return streamed }
             let (windows, end, range) = try rangeWindows(argument, at: timestampMs)
             var out: [VectorElement] = []
             let checksCounter = (name == "rate" || name == "increase") && { if case .matrixSelector = argument.unwrappingParens { return true } else { return false } }()
@@ -103,6 +104,24 @@ extension Evaluator {
         default:
             throw PromQLError(code: .unsupported, message: "function \(name)() is not evaluated by this version of Osprey yet")
         }
+    }
+
+    /// In an instant query, a range function over a range selector whose series nothing read
+    /// yet: the series are streamed through the batch engine over one step (decoded a series
+    /// at a time, in parallel for many), never held. Nil otherwise.
+    private func streamedRangeFunction(_ call: FunctionCall, at timestampMs: Int64) throws(PromQLError) -> PromQLValue? {
+        guard !isRange else { return nil }
+        let batch = BatchEvaluator(self, steps: [timestampMs])
+        guard let plan = try batch.rangeFunctionPlan(call), plan.selected.canStream else { return nil }
+        return .vector(try batch.rangeFunction(plan).map { $0.element(at: 0, timestampMs: timestampMs) })
+    }
+
+    /// In an instant query, `sum`/`count`/`group`/`min`/`max` directly over a range function
+    /// over a range selector nothing read yet, folded series by series by the batch engine
+    /// over one step. Nil otherwise.
+    func streamedAggregate(_ aggregate: AggregateExpr, at timestampMs: Int64) throws(PromQLError) -> PromQLValue? {
+        guard !isRange, case .vector(let series)? = try BatchEvaluator(self, steps: [timestampMs]).fusedRangeAggregate(aggregate) else { return nil }
+        return .vector(series.map { $0.element(at: 0, timestampMs: timestampMs) })
     }
 
     /// The per-series windows of a range-vector argument (a range selector or a subquery),

@@ -27,7 +27,7 @@ struct Evaluator {
         try collect(expr, low: startMs, high: endMs, into: &needed)
         for (selector, window) in needed {
             try context.check()
-            data[selector] = try SelectedSeries.select(engine.queryable, matchers: selector.matchers, minMs: window.low, maxMs: window.high)
+            data[selector] = try SelectedSeries.select(engine.queryable, matchers: selector.matchers, minMs: window.low, maxMs: window.high, streamable: engine.streamsSeries)
         }
     }
 
@@ -185,6 +185,7 @@ struct Evaluator {
         case .subquery(let subquery):
             return .matrix(try evaluateSubquery(subquery, at: timestampMs).series)
         case .aggregate(let aggregate):
+            if let streamed = try streamedAggregate(aggregate, at: timestampMs) { return streamed }
             guard case .vector(let elements) = try evaluate(aggregate.expr, at: timestampMs) else {
                 throw PromQLError(code: .execution, message: "aggregation needs an instant vector")
             }

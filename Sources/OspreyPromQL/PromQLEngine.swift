@@ -12,6 +12,9 @@ package struct PromQLEngine: Sendable {
     package let queryable: any MetricQueryable
     /// How far back an instant selector looks for a sample (Prometheus' default 5m).
     package var lookbackDeltaMs: Int64 = 300_000
+    /// Whether range functions may stream their series (decoded a series at a time, never
+    /// held); off, every selector is decoded and kept, which tests use as the reference.
+    package var streamsSeries = true
 
     /// An engine over `queryable`.
     package init(queryable: any MetricQueryable) {

@@ -49,13 +49,27 @@ final class SelectedSeries: @unchecked Sendable {
     let windowMs: Int64
     private var decoded: [SeriesData]?
 
-    init(_ stored: [any StoredSeries], windowMs: Int64) {
+    init(_ stored: [any StoredSeries], windowMs: Int64, streamable: Bool = true) {
         self.stored = stored
         self.windowMs = windowMs
+        self.streamed = !streamable
     }
 
-    /// Whether the series were decoded already (streaming them again would decode twice).
-    var isDecoded: Bool { decoded != nil }
+    /// Set to forbid streaming (every consumer decodes), as the reference in tests.
+    private var streamed: Bool
+
+
+    /// Whether no consumer streamed or decoded the series yet.
+    var canStream: Bool { decoded == nil && !streamed }
+
+    /// Claims the one streaming pass: true for the first consumer that asks while the series
+    /// are not decoded; later consumers decode them (``series(_:)``) and keep them, so a
+    /// selector used many times is decoded at most twice.
+    func claimStream() -> Bool {
+        guard canStream else { return false }
+        streamed = true
+        return true
+    }
 
     /// The series with their samples, decoded on the first call.
     func series(_ context: QueryContext) throws(PromQLError) -> [SeriesData] {
@@ -67,19 +81,21 @@ final class SelectedSeries: @unchecked Sendable {
 
     /// Series `index`'s float samples without staleness markers, into `buffer` (replacing
     /// its contents, keeping its capacity): decoded from storage, or copied when decoded
-    /// already. Returns the number of samples read from storage. Safe from parallel workers,
-    /// each with its own buffer.
+    /// already. Returns the number of samples read from storage (none for a copy). Safe from
+    /// parallel workers, each with its own buffer.
     func samples(of index: Int, into buffer: inout [Sample]) -> Int {
         buffer.removeAll(keepingCapacity: true)
+        var loaded = 0
         if let decoded {
             buffer.append(contentsOf: decoded[index].samples)
         } else {
             let iterator = stored[index].iterator(reusing: nil)
             _ = iterator.appendFloats(to: &buffer)
+            loaded = buffer.count
         }
-        let loaded = buffer.count
-        if buffer.contains(where: { StaleMarker.isStale($0.value) }) {
-            buffer.removeAll { StaleMarker.isStale($0.value) }
+        let stale = StaleMarker.bitPattern
+        if buffer.contains(where: { $0.value.bitPattern == stale }) {
+            buffer.removeAll { $0.value.bitPattern == stale }
         }
         return loaded
     }
@@ -137,14 +153,14 @@ final class SelectedSeries: @unchecked Sendable {
 
 extension SelectedSeries {
     /// Selects (without decoding) the series matching `matchers` with samples in `[minMs, maxMs]`.
-    static func select(_ queryable: any MetricQueryable, matchers: [LabelMatcher], minMs: Int64, maxMs: Int64) throws(PromQLError) -> SelectedSeries {
+    static func select(_ queryable: any MetricQueryable, matchers: [LabelMatcher], minMs: Int64, maxMs: Int64, streamable: Bool = true) throws(PromQLError) -> SelectedSeries {
         do {
             let querier = try queryable.querier(minTimeMs: minMs, maxTimeMs: maxMs)
             defer { querier.close() }
             let set = try querier.select(sorted: true, hints: SelectHints(startMs: minMs, endMs: maxMs), matchers: matchers)
             var selected: [any StoredSeries] = []
             while let series = try set.next() { selected.append(series) }
-            return SelectedSeries(selected, windowMs: maxMs - minMs)
+            return SelectedSeries(selected, windowMs: maxMs - minMs, streamable: streamable)
         } catch {
             throw PromQLError(code: .storage, message: "\(error)")
         }

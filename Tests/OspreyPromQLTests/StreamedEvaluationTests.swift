@@ -5,8 +5,9 @@ import OspreyStorage
 import OspreyTestSupport
 import Testing
 
-/// Range queries stream range-function inputs and fold aggregations per worker over many
-/// series; their results must equal the step-by-step evaluation of instant queries.
+/// Range and instant queries stream range-function inputs and fold aggregations per worker over
+/// many series; their results must equal the step-by-step evaluation of instant queries over
+/// decoded series.
 struct StreamedEvaluationTests {
     /// 300 counters (3 jobs x 100 instances) over 2 h at 15 s, with resets, NaNs, staleness
     /// markers and a gap; enough series for the parallel workers.
@@ -42,26 +43,41 @@ struct StreamedEvaluationTests {
         "count(c_total) * 0 + sum(rate(c_total[5m]))",
         "sum by (job) (max_over_time(c_total[10m])) - sum by (job) (min_over_time(c_total[10m]))",
     ])
-    func rangeQueriesEqualInstantQueries(_ query: String) async throws {
+    func streamedQueriesEqualTheStepByStepReference(_ query: String) async throws {
         let expr = try PromQLParser.parse(query)
-        let engine = PromQLEngine(queryable: try await Self.makeStore())
-        let (start, end, step): (Int64, Int64, Int64) = (600_000, 7_200_000, 60_000)
+        let store = try await Self.makeStore()
+        let engine = PromQLEngine(queryable: store)
+        var reference = PromQLEngine(queryable: store)
+        reference.streamsSeries = false
+        let (start, end, step): (Int64, Int64, Int64) = (600_000, 7_200_000, 120_000)
+        let expected = try Self.instantQueries(reference, expr, from: start, through: end, step: step)
+        #expect(!expected.isEmpty)
+        Self.expectClose(try Self.instantQueries(engine, expr, from: start, through: end, step: step), expected, "instant")
         let range = try engine.rangeQuery(expr, startMs: start, endMs: end, stepMs: step)
-        var expected: [Labels: [Sample]] = [:]
+        Self.expectClose(Dictionary(uniqueKeysWithValues: range.map { ($0.labels, $0.points) }), expected, "range")
+    }
+
+    /// Instant queries at every step, gathered into series.
+    static func instantQueries(_ engine: PromQLEngine, _ expr: Expr, from start: Int64, through end: Int64, step: Int64) throws -> [Labels: [Sample]] {
+        var out: [Labels: [Sample]] = [:]
         for t in stride(from: start, through: end, by: Int(step)) {
             guard case .vector(let elements) = try engine.instantQuery(expr, atMs: t) else {
                 Issue.record("not a vector")
-                return
+                return [:]
             }
-            for element in elements { expected[element.labels, default: []].append(Sample(timestampMs: t, value: element.value)) }
+            for element in elements { out[element.labels, default: []].append(Sample(timestampMs: t, value: element.value)) }
         }
-        #expect(!range.isEmpty && range.count == expected.count)
-        for series in range {
-            let want = try #require(expected[series.labels], "\(series.labels) not in the instant results")
-            #expect(series.points.map(\.timestampMs) == want.map(\.timestampMs), "\(series.labels)")
-            for (got, wanted) in zip(series.points, want) where !(got.value.isNaN && wanted.value.isNaN) {
-                let scale = max(1, abs(wanted.value))
-                #expect(abs(got.value - wanted.value) <= 1e-12 * scale, "\(series.labels) at \(got.timestampMs): \(got.value) vs \(wanted.value)")
+        return out
+    }
+
+    /// Same series and timestamps; values within 1e-12 relative (NaN equals NaN).
+    static func expectClose(_ got: [Labels: [Sample]], _ expected: [Labels: [Sample]], _ what: String) {
+        #expect(Set(got.keys) == Set(expected.keys), "\(what): series differ")
+        for (labels, points) in got {
+            guard let want = expected[labels] else { continue }
+            #expect(points.map(\.timestampMs) == want.map(\.timestampMs), "\(what): \(labels)")
+            for (a, b) in zip(points, want) where !(a.value.isNaN && b.value.isNaN) {
+                #expect(abs(a.value - b.value) <= 1e-12 * max(1, abs(b.value)), "\(what): \(labels) at \(a.timestampMs): \(a.value) vs \(b.value)")
             }
         }
     }
