@@ -110,6 +110,17 @@ package struct Labels: Hashable, Sendable, RandomAccessCollection, Comparable, C
     /// Appends ``sortKey`` to `key` (many keys in one buffer sort without an array each).
     package func appendSortKey(to key: inout [UInt8]) {
         func append(_ part: String) {
+            if let done = part.utf8.withContiguousStorageIfAvailable({ bytes -> Bool in
+                guard let base = bytes.baseAddress, memchr(base, 0, bytes.count) != nil else {
+                    key.append(contentsOf: bytes)
+                    return true
+                }
+                return false
+            }), done {
+                key.append(0)
+                key.append(0)
+                return
+            }
             var part = part
             part.withUTF8 { bytes in
                 if let base = bytes.baseAddress, memchr(base, 0, bytes.count) != nil {

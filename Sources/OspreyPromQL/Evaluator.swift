@@ -165,6 +165,17 @@ struct Evaluator {
         case .vectorSelector(let selector):
             let at = try readTime(selector, timestampMs)
             var out: [VectorElement] = []
+            if !isRange, let selected = data[selector], selected.claimStream() {
+                // An instant query reads one sample per series: asked of storage, which
+                // knows the newest without decoding.
+                for stored in selected.stored {
+                    if let sample = stored.newestFloat(after: at - engine.lookbackDeltaMs, through: at), !StaleMarker.isStale(sample.value) {
+                        try context.loaded(1)
+                        out.append(VectorElement(labels: stored.labels, timestampMs: timestampMs, value: sample.value))
+                    }
+                }
+                return .vector(out)
+            }
             for series in try series(selector) {
                 if let sample = series.latest(at: at, lookbackMs: engine.lookbackDeltaMs) {
                     out.append(VectorElement(labels: series.labels, timestampMs: timestampMs, value: sample.value))

@@ -134,10 +134,12 @@ final class SelectedSeries: @unchecked Sendable {
         decoded.withUnsafeMutableBufferPointer { buffer in
             nonisolated(unsafe) let out = buffer
             let workers = windowMs >= 3_600_000 ? Self.workers(for: stored.count) : 1
-            _ = Self.parallelBlocks(stored.count, workers: workers, context: context, initial: ()) { _, index in
-                var samples: [Sample] = []
-                _ = stored[index].iterator(reusing: nil).appendFloats(to: &samples)
-                out[index] = samples
+            // Chunks decode whole into a reused buffer; each series keeps an exact copy of
+            // its samples in the window (a few for an instant query), not the chunk's worth.
+            _ = Self.parallelBlocks(stored.count, workers: workers, context: context, initial: [Sample]()) { scratch, index in
+                scratch.removeAll(keepingCapacity: true)
+                _ = stored[index].iterator(reusing: nil).appendFloats(to: &scratch)
+                out[index] = Array(scratch)
             }
         }
         try context.check()

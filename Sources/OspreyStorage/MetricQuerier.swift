@@ -60,6 +60,31 @@ package protocol StoredSeries {
     var labels: Labels { get }
     /// An iterator over the series' samples in time order; may reuse `previous`.
     func iterator(reusing previous: (any SampleIterator)?) -> any SampleIterator
+    /// The newest float sample with a timestamp in `(lowMs, highMs]` (staleness markers
+    /// included), nil when there is none: what an instant selector reads. Stores that know
+    /// their newest sample answer without decoding.
+    func newestFloat(after lowMs: Int64, through highMs: Int64) -> Sample?
+}
+
+extension StoredSeries {
+    /// By iterating the samples.
+    package func newestFloat(after lowMs: Int64, through highMs: Int64) -> Sample? {
+        newestFloatByIterating(after: lowMs, through: highMs)
+    }
+
+    /// ``newestFloat(after:through:)`` by iterating the samples up to `highMs`.
+    package func newestFloatByIterating(after lowMs: Int64, through highMs: Int64) -> Sample? {
+        guard lowMs < highMs else { return nil }
+        let iterator = iterator(reusing: nil)
+        guard iterator.seek(to: lowMs + 1) == .float else { return nil }
+        var newest: Sample?
+        repeat {
+            let sample = iterator.floatSample
+            guard sample.timestampMs <= highMs else { break }
+            newest = sample
+        } while iterator.next() == .float
+        return newest
+    }
 }
 
 /// What an iterator position holds (Prometheus' `chunkenc.ValueType`).

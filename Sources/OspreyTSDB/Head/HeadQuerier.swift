@@ -24,14 +24,14 @@ package final class HeadQuerier: MetricQuerier {
             guard let series = head.series.series(ref: ref) else { continue }
             let snapshot: SeriesSnapshot? = series.state.withLock { state in
                 guard !state.isEmpty, overlaps(state, low, high) else { return nil }
-                return seriesOnly ? SeriesSnapshot(chunks: [], outOfOrder: []) : state.snapshot(from: low, through: high)
+                return seriesOnly ? SeriesSnapshot(chunks: [], outOfOrder: [], newest: nil) : state.snapshot(from: low, through: high)
             }
             guard let snapshot else { continue }
             result.append(HeadStoredSeries(labels: series.labels, snapshot: snapshot, minTimeMs: low, maxTimeMs: high))
         }
         if sorted && result.count > 1 {
             // Sort positions by byte keys, then move each series once.
-            result = Labels.sortedOrder(result.lazy.map(\.labels)).map { result[$0] }
+            result = Labels.sortedOrder(result.map(\.labels)).map { result[$0] }
         }
         if let limit = hints?.limit, limit > 0, result.count > limit { result.removeLast(result.count - limit) }
         return ArraySeriesSet(result)
@@ -112,5 +112,26 @@ package struct HeadStoredSeries: StoredSeries {
 
     package func iterator(reusing previous: (any SampleIterator)?) -> any SampleIterator {
         HeadSampleIterator(snapshot: snapshot, minTimeMs: minTimeMs, maxTimeMs: maxTimeMs)
+    }
+
+    /// Without decoding when the window reaches the newest in-order sample (an instant query
+    /// at or after the last scrape): that sample or a newer out-of-order one.
+    package func newestFloat(after lowMs: Int64, through highMs: Int64) -> Sample? {
+        let high = min(highMs, maxTimeMs)
+        let low = minTimeMs == .min ? lowMs : max(lowMs, minTimeMs - 1)
+        guard low < high else { return nil }
+        guard let newest = snapshot.newest, newest.timestampMs <= high else {
+            return newestFloatByIterating(after: low, through: high)
+        }
+        var best = newest
+        // Out-of-order samples are sorted; the in-order sample wins a tie, as in the iterator.
+        var lowIndex = 0
+        var highIndex = snapshot.outOfOrder.count
+        while lowIndex < highIndex {
+            let mid = (lowIndex + highIndex) / 2
+            if snapshot.outOfOrder[mid].timestampMs <= high { lowIndex = mid + 1 } else { highIndex = mid }
+        }
+        if lowIndex > 0, snapshot.outOfOrder[lowIndex - 1].timestampMs > best.timestampMs { best = snapshot.outOfOrder[lowIndex - 1] }
+        return best.timestampMs > low ? best : nil
     }
 }

@@ -67,7 +67,7 @@ struct HeadTests {
         #expect(read[labels]?.map(\.timestampMs) == [50_000, 100_000, 110_000])
     }
 
-    @Test func bulkReadsEqualSampleBySampleReads() async throws {
+    @Test func bulkAndNewestSampleReadsEqualSampleBySampleReads() async throws {
         var options = TSDBOptions()
         options.outOfOrderTimeWindowMs = 600_000
         let store = InMemoryHead(options: options)
@@ -95,6 +95,12 @@ struct HeadTests {
                 #expect(series.iterator(reusing: nil).appendFloats(to: &bulk) == .none)
                 #expect(bulk.dropFirst().map(\.timestampMs) == expected.map(\.timestampMs), "\(series.labels) in [\(low), \(high)]")
                 #expect(bulk.dropFirst().map(\.value.bitPattern) == expected.map(\.value.bitPattern), "\(series.labels) in [\(low), \(high)]")
+                // The newest sample of a window, known or decoded, is the last one read.
+                for (after, through) in [(Int64.min, Int64.max), (7_000_000, 7_500_000), (7_455_000, 7_470_000), (7_460_000, 9_000_000), (100_000, 200_000), (0, 1)] {
+                    let window = expected.filter { $0.timestampMs > after && $0.timestampMs <= through }
+                    #expect(series.newestFloat(after: after, through: through)?.value.bitPattern == window.last?.value.bitPattern, "\(series.labels) in (\(after), \(through)]")
+                    #expect(series.newestFloat(after: after, through: through)?.timestampMs == window.last?.timestampMs, "\(series.labels) in (\(after), \(through)]")
+                }
             }
         }
     }
