@@ -1,3 +1,4 @@
+import OspreyEncoding
 import Synchronization
 package import OspreyModel
 package import OspreyStorage
@@ -115,15 +116,13 @@ package struct HeadStoredSeries: StoredSeries {
     }
 
     /// Without decoding when the window reaches the newest in-order sample (an instant query
-    /// at or after the last scrape): that sample or a newer out-of-order one.
+    /// at or after the last scrape), else from one chunk decoded in bulk; or a newer
+    /// out-of-order sample.
     package func newestFloat(after lowMs: Int64, through highMs: Int64) -> Sample? {
         let high = min(highMs, maxTimeMs)
         let low = minTimeMs == .min ? lowMs : max(lowMs, minTimeMs - 1)
         guard low < high else { return nil }
-        guard let newest = snapshot.newest, newest.timestampMs <= high else {
-            return newestFloatByIterating(after: low, through: high)
-        }
-        var best = newest
+        var best = snapshot.newest.flatMap { $0.timestampMs <= high ? $0 : newestInOrder(through: high) }
         // Out-of-order samples are sorted; the in-order sample wins a tie, as in the iterator.
         var lowIndex = 0
         var highIndex = snapshot.outOfOrder.count
@@ -131,7 +130,23 @@ package struct HeadStoredSeries: StoredSeries {
             let mid = (lowIndex + highIndex) / 2
             if snapshot.outOfOrder[mid].timestampMs <= high { lowIndex = mid + 1 } else { highIndex = mid }
         }
-        if lowIndex > 0, snapshot.outOfOrder[lowIndex - 1].timestampMs > best.timestampMs { best = snapshot.outOfOrder[lowIndex - 1] }
-        return best.timestampMs > low ? best : nil
+        if lowIndex > 0, best.map({ snapshot.outOfOrder[lowIndex - 1].timestampMs > $0.timestampMs }) ?? true {
+            best = snapshot.outOfOrder[lowIndex - 1]
+        }
+        guard let best, best.timestampMs > low else { return nil }
+        return best
+    }
+
+    /// The newest in-order sample at or before `highMs`: the last chunk starting by then,
+    /// decoded in bulk.
+    private func newestInOrder(through highMs: Int64) -> Sample? {
+        guard let chunk = snapshot.chunks.last(where: { $0.minTimeMs <= highMs }), var decoder = try? XORChunkDecoder(chunk.bytes) else { return nil }
+        return withUnsafeTemporaryAllocation(of: Sample.self, capacity: max(1, decoder.count)) { buffer -> Sample? in
+            guard HeadSampleIterator.sampleLayoutIsPacked, let base = buffer.baseAddress else { return nil }
+            let written = decoder.decode(into: UnsafeMutableRawPointer(base), capacity: buffer.count)
+            var index = written - 1
+            while index >= 0 && buffer[index].timestampMs > highMs { index -= 1 }
+            return index >= 0 ? buffer[index] : nil
+        }
     }
 }

@@ -110,7 +110,7 @@ package final class HeadSampleIterator: SampleIterator {
     }
 
     /// Whether `Sample` is laid out as ``XORChunkDecoder/decode(into:capacity:)`` writes.
-    private static let sampleLayoutIsPacked = MemoryLayout<Sample>.stride == 16
+    static let sampleLayoutIsPacked = MemoryLayout<Sample>.stride == 16
         && MemoryLayout<Sample>.offset(of: \Sample.timestampMs) == 0 && MemoryLayout<Sample>.offset(of: \Sample.value) == 8
 
     /// The sample count in an XOR chunk's header (0 for a chunk too short to have one).
