@@ -8,6 +8,9 @@ enum Aggregation {
         _ aggregate: AggregateExpr, _ elements: [VectorElement], parameter: PromQLValue?, at timestampMs: Int64, context: QueryContext
     ) throws(PromQLError) -> [VectorElement] {
         guard try validate(aggregate, parameter: parameter, context: context) else { return [] }
+        if [.sum, .avg, .count, .group, .min, .max].contains(aggregate.op) {
+            return accumulate(aggregate, elements, at: timestampMs)
+        }
         var groups: [Labels: [VectorElement]] = [:]
         var order: [Labels] = []
         let grouping = Grouping(aggregate)
@@ -63,6 +66,36 @@ enum Aggregation {
             }
         }
         return out
+    }
+
+    /// `sum`, `avg`, `count`, `group`, `min` and `max`: each element added to its group's
+    /// accumulator in input order (the same operations as ``reduce(_:_:parameter:)`` over the
+    /// group's values, without gathering them); groups in order of their first element.
+    private static func accumulate(_ aggregate: AggregateExpr, _ elements: [VectorElement], at timestampMs: Int64) -> [VectorElement] {
+        let grouping = Grouping(aggregate)
+        var index: [Labels: Int] = [:]
+        var keys: [Labels] = []
+        var accumulators: [GroupAccumulator] = []
+        var dropsName: [Bool] = []
+        for element in elements {
+            let key = grouping.labels(element.labels)
+            let group: Int
+            if let existing = index[key] {
+                group = existing
+            } else {
+                group = keys.count
+                index[key] = group
+                keys.append(key)
+                accumulators.append(GroupAccumulator())
+                dropsName.append(false)
+            }
+            accumulators[group].add(element.value, aggregate.op)
+            if element.dropsName { dropsName[group] = true }
+        }
+        return keys.indices.map { group in
+            // A group keyed by `__name__` keeps its members' pending name removal.
+            VectorElement(labels: keys[group], timestampMs: timestampMs, value: accumulators[group].result(aggregate.op), dropsName: dropsName[group] && keys[group].metricName != nil)
+        }
     }
 
     /// Checks the parameter as Prometheus does (errors and warnings); false when the result is

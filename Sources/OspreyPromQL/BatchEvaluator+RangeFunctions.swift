@@ -42,7 +42,8 @@ extension BatchEvaluator {
         var results = [BatchSeries?](repeating: nil, count: count)
         let loaded = results.withUnsafeMutableBufferPointer { buffer in
             nonisolated(unsafe) let out = buffer
-            return SelectedSeries.parallelBlocks(count, context: context, initial: StreamState()) { state, index in
+            let workers = SelectedSeries.workers(for: count, heavy: plan.ends.count >= 256)
+            return SelectedSeries.parallelBlocks(count, workers: workers, context: context, initial: StreamState()) { state, index in
                 state.loaded += selected.samples(of: index, into: &state.samples)
                 var values = [Double](repeating: 0, count: plan.ends.count)
                 var present = [Bool](repeating: false, count: plan.ends.count)
@@ -163,6 +164,10 @@ extension BatchEvaluator {
     /// `samples` (sorted, without staleness markers); the window slides, so each sample is
     /// passed over a bounded number of times.
     static func forEachValue(_ plan: RangeFunctionPlan, _ samples: UnsafeBufferPointer<Sample>, _ body: (Int, Double) -> Void) {
+        if plan.kind == .maxOverTime || plan.kind == .minOverTime {
+            slidingExtreme(plan, samples, max: plan.kind == .maxOverTime, body)
+            return
+        }
         var low = 0
         var high = 0
         for k in plan.ends.indices {
@@ -173,6 +178,36 @@ extension BatchEvaluator {
             guard low < high else { continue }
             if let value = RangeFunctions.apply(plan.kind, UnsafeBufferPointer(rebasing: samples[low..<high]), rangeStartMs: start, rangeEndMs: end, rangeMs: plan.rangeMs) {
                 body(k, value)
+            }
+        }
+    }
+
+    /// `max_over_time`/`min_over_time` over sliding windows in time linear in the samples: a
+    /// queue of the window's candidates (non-NaN samples not beaten by a later one), whose
+    /// front is the window's extreme. Equal values keep the earliest, and a window of NaNs
+    /// only is NaN, as Prometheus' scan (`f > max || isNaN(max)`) decides.
+    private static func slidingExtreme(_ plan: RangeFunctionPlan, _ samples: UnsafeBufferPointer<Sample>, max: Bool, _ body: (Int, Double) -> Void) {
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: Swift.max(1, samples.count)) { queue in
+            var front = 0
+            var back = 0
+            var low = 0
+            var high = 0
+            for k in plan.ends.indices {
+                let end = plan.ends[k]
+                let start = end - plan.rangeMs
+                while high < samples.count && samples[high].timestampMs <= end {
+                    let value = samples[high].value
+                    if !value.isNaN {
+                        while back > front && (max ? samples[queue[back - 1]].value < value : samples[queue[back - 1]].value > value) { back -= 1 }
+                        queue[back] = high
+                        back += 1
+                    }
+                    high += 1
+                }
+                while low < high && samples[low].timestampMs <= start { low += 1 }
+                while front < back && queue[front] < low { front += 1 }
+                guard low < high else { continue }
+                body(k, front < back ? samples[queue[front]].value : .nan)
             }
         }
     }

@@ -103,9 +103,10 @@ final class SelectedSeries: @unchecked Sendable {
     /// Series of a selector are decoded by this many threads at once when there are enough of them.
     static let decodeWorkers = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
 
-    /// How many threads share work over `count` series: all of them from 64 series on.
-    static func workers(for count: Int) -> Int {
-        count >= 64 ? decodeWorkers : 1
+    /// How many threads share work over `count` series: all of them from 64 series on, or
+    /// from 8 when each series is much work (`heavy`, e.g. windows over many steps).
+    static func workers(for count: Int, heavy: Bool = false) -> Int {
+        count >= 64 || (heavy && count >= 8) ? decodeWorkers : 1
     }
 
     /// Runs `body` for every index of `0..<count` on ``workers(for:)`` threads, in contiguous
@@ -113,7 +114,7 @@ final class SelectedSeries: @unchecked Sendable {
     /// its own state, starting from `initial`; returns the workers' final states in block
     /// order. Stops early when the query is canceled or out of time (callers check after).
     static func parallelBlocks<State>(_ count: Int, workers: Int? = nil, context: QueryContext, initial: State, _ body: (inout State, Int) -> Void) -> [State] {
-        let workers = workers ?? Self.workers(for: count)
+        let workers = Swift.min(Swift.max(1, count), workers ?? Self.workers(for: count))
         var states = [State](repeating: initial, count: workers)
         states.withUnsafeMutableBufferPointer { buffer in
             nonisolated(unsafe) let states = buffer
