@@ -84,47 +84,53 @@ extension BatchEvaluator {
         var checkIDs: [Labels: Int] = [:]
         var checkStamp: [Int] = []
         var pairOutput: [Int: Int] = [:]
+        var lastPartner = [Int](repeating: -1, count: many.count)
+        var lastPosition = [Int](repeating: -1, count: many.count)
         for k in steps.indices {
             if k & 63 == 63 { try context.check() }
-            for (index, series) in one.enumerated() where series.present[k] {
+            // Series are read in place by index (never copied per step).
+            for index in one.indices where one[index].present[k] {
                 let id = oneIDs[index]
                 if partnerStamp[id] == k {
                     let side = flipped ? "left" : "right"
-                    let key = BinaryOperators.signature(series.labels, matching)
-                    throw PromQLError(code: .execution, message: "found duplicate series for the match group \(key.braced) on the \(side) hand-side of the operation: [\(one[partnerOf[id]].labels.braced), \(series.labels.braced)];many-to-many matching not allowed: matching labels must be unique on one side")
+                    let key = BinaryOperators.signature(one[index].labels, matching)
+                    throw PromQLError(code: .execution, message: "found duplicate series for the match group \(key.braced) on the \(side) hand-side of the operation: [\(one[partnerOf[id]].labels.braced), \(one[index].labels.braced)];many-to-many matching not allowed: matching labels must be unique on one side")
                 }
                 partnerStamp[id] = k
                 partnerOf[id] = index
             }
-            for (index, element) in many.enumerated() where element.present[k] {
+            for index in many.indices where many[index].present[k] {
                 let id = manyIDs[index]
                 guard partnerStamp[id] == k else { continue }
                 let partnerIndex = partnerOf[id]
-                let partner = one[partnerIndex]
                 if matching.cardinality == .oneToOne {
                     if matchedStamp[id] == k {
                         throw PromQLError(code: .execution, message: "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)")
                     }
                     matchedStamp[id] = k
                 }
-                let (a, b) = flipped ? (partner.values[k], element.values[k]) : (element.values[k], partner.values[k])
+                let own = many[index].values[k]
+                let other = one[partnerIndex].values[k]
+                let (a, b) = flipped ? (other, own) : (own, other)
                 var value: Double
                 if binary.op.isComparison {
                     let holds = BinaryOperators.compute(binary.op, a, b) != nil
                     if !binary.returnBool && !holds { continue }
                     value = binary.returnBool ? (holds ? 1 : 0) : a
-                    if !binary.returnBool && flipped { value = partner.values[k] }
+                    if !binary.returnBool && flipped { value = other }
                 } else {
                     guard let computed = BinaryOperators.compute(binary.op, a, b) else { continue }
                     value = computed
                 }
-                let pair = index &* one.count &+ partnerIndex
                 let position: Int
-                if let cached = pairOutput[pair] {
+                if lastPartner[index] == partnerIndex {
+                    // A series mostly meets the same partner at every step.
+                    position = lastPosition[index]
+                } else if let cached = pairOutput[index &* one.count &+ partnerIndex] {
                     position = cached
                 } else {
-                    let labels = BinaryOperators.result(element.labels, partner.labels, matching)
-                    let key = SeriesKey(labels: labels, dropsName: dropsName || element.dropsName)
+                    let labels = BinaryOperators.result(many[index].labels, one[partnerIndex].labels, matching)
+                    let key = SeriesKey(labels: labels, dropsName: dropsName || many[index].dropsName)
                     if let existing = outIndex[key] {
                         position = existing
                     } else {
@@ -140,8 +146,10 @@ extension BatchEvaluator {
                             checkStamp.append(-1)
                         }
                     }
-                    pairOutput[pair] = position
+                    pairOutput[index &* one.count &+ partnerIndex] = position
                 }
+                lastPartner[index] = partnerIndex
+                lastPosition[index] = position
                 if checkStamp[checkID[position]] == k {
                     throw PromQLError(code: .execution, message: "multiple matches for labels: grouping labels must ensure unique matches")
                 }

@@ -36,8 +36,13 @@ package enum GoFloatFormat {
             appendInteger(UInt64(magnitude), to: &bytes)
             return
         }
-        // Swift's description is the shortest round-trip form: "123.25", "1e-05", "1.5e+20".
+        // Swift's description is the shortest round-trip form: "123.25", "1e-05", "1.5e+20";
+        // without an exponent it is already Go's 'f' form.
         let text = magnitude.description
+        if magnitude < 9_007_199_254_740_992, !text.utf8.contains(UInt8(ascii: "e")) {
+            bytes.append(contentsOf: text.utf8)
+            return
+        }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { digits in
             var count = 0
             var pointPosition = 0

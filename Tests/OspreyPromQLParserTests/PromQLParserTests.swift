@@ -110,6 +110,8 @@ struct GoFloatFormatTests {
     @Test(arguments: [
         (1e6, "1000000"), (1e-7, "0.0000001"), (0.1, "0.1"), (1e21, "1000000000000000000000"), (-2.5, "-2.5"),
         (Double.infinity, "+Inf"), (-Double.infinity, "-Inf"), (Double.nan, "NaN"), (123.456, "123.456"), (0, "0"),
+        (0.001, "0.001"), (0.0001, "0.0001"), (1.5e-5, "0.000015"), (0.30000000000000004, "0.30000000000000004"),
+        (12345.678, "12345.678"), (-0.5, "-0.5"), (1.5e20, "150000000000000000000"), (4503599627370495.5, "4503599627370495.5"),
     ])
     func shortestFixedNotationMatchesGo(_ value: Double, _ expected: String) {
         #expect(GoFloatFormat.f(value) == expected)
