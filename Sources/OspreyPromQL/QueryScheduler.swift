@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// Runs queries off Swift's cooperative pool, at most `maxConcurrency` at a time
 /// (Prometheus' `--query.max-concurrency`); the rest wait in arrival order. A waiting or
@@ -19,14 +20,16 @@ package final class QueryScheduler: Sendable {
             guard await gate.acquire() else {
                 return .failure(PromQLError(code: .canceled, message: "query was canceled in query queue"))
             }
-            defer { Task { await gate.release() } }
             return await withCheckedContinuation { continuation in
-                queue.async {
+                queue.async { [gate] in
+                    let result: Result<T, PromQLError>
                     do throws(PromQLError) {
-                        continuation.resume(returning: .success(try body()))
+                        result = .success(try body())
                     } catch {
-                        continuation.resume(returning: .failure(error))
+                        result = .failure(error)
                     }
+                    gate.release()
+                    continuation.resume(returning: result)
                 }
             }
         } onCancel: {
@@ -35,45 +38,66 @@ package final class QueryScheduler: Sendable {
         return try result.get()
     }
 
-    /// A counting semaphore for tasks, first come first served.
-    private actor Gate {
-        private var permits: Int
-        private var waiters: [(id: Int, continuation: CheckedContinuation<Bool, Never>)] = []
-        private var nextID = 0
+    /// A counting semaphore for tasks, first come first served: a lock, not an actor, so that
+    /// a free permit costs no hop and a finished query hands its permit on from its thread.
+    private final class Gate: Sendable {
+        private struct State {
+            var permits: Int
+            var waiters: [(id: Int, continuation: CheckedContinuation<Bool, Never>)] = []
+            var nextID = 0
+        }
+
+        private let state: Mutex<State>
 
         init(permits: Int) {
-            self.permits = permits
+            state = Mutex(State(permits: permits))
         }
 
         /// Waits for a permit; false when the task was canceled while waiting.
         func acquire() async -> Bool {
             if Task.isCancelled { return false }
-            if permits > 0 {
-                permits -= 1
-                return true
+            let id: Int? = state.withLock { state in
+                if state.permits > 0 {
+                    state.permits -= 1
+                    return nil
+                }
+                state.nextID += 1
+                return state.nextID
             }
-            let id = nextID
-            nextID += 1
+            guard let id else { return true }
             return await withTaskCancellationHandler {
                 await withCheckedContinuation { continuation in
-                    waiters.append((id, continuation))
+                    let immediate: Bool? = state.withLock { state in
+                        // Cancelled before it could wait: the cancel handler found nothing to resume.
+                        if Task.isCancelled { return false }
+                        if state.permits > 0 {
+                            state.permits -= 1
+                            return true
+                        }
+                        state.waiters.append((id, continuation))
+                        return nil
+                    }
+                    if let immediate { continuation.resume(returning: immediate) }
                 }
             } onCancel: {
-                Task { await self.abandon(id) }
+                let waiter = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+                    guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                    return state.waiters.remove(at: index).continuation
+                }
+                waiter?.resume(returning: false)
             }
         }
 
+        /// Returns a permit, or hands it to the longest waiter.
         func release() {
-            if waiters.isEmpty {
-                permits += 1
-            } else {
-                waiters.removeFirst().continuation.resume(returning: true)
+            let next = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+                if state.waiters.isEmpty {
+                    state.permits += 1
+                    return nil
+                }
+                return state.waiters.removeFirst().continuation
             }
-        }
-
-        private func abandon(_ id: Int) {
-            guard let index = waiters.firstIndex(where: { $0.id == id }) else { return }
-            waiters.remove(at: index).continuation.resume(returning: false)
+            next?.resume(returning: true)
         }
     }
 }
