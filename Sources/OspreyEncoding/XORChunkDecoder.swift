@@ -105,14 +105,66 @@ package struct XORChunkDecoder: Sendable {
     /// malformed one (bits past the end, or an impossible XOR window), which is not written.
     private static func decodeFast(_ bytes: UnsafeBufferPointer<UInt8>, from start: BulkState, limit: Int, into out: UnsafeMutableRawPointer) -> (Int, BulkState) {
         guard let base = bytes.baseAddress else { return (0, start) }
-        let byteCount = bytes.count
-        let endBit = byteCount &* 8
+        let endBit = bytes.count &* 8
         var state = start
-        var bit = start.bit
+        var cursor = BitCursor(base: base, byteCount: bytes.count, bit: start.bit)
+        var written = 0
+        while written < limit {
+            // Delta of delta: 0, 10+14 bits, 110+17, 1110+20, 1111+64.
+            let head = cursor.peek()
+            var dod: Int64 = 0
+            if head &>> 63 != 0 {
+                let ones = min((~head).leadingZeroBitCount, 4)
+                cursor.bit &+= ones == 4 ? 4 : ones &+ 1
+                switch ones {
+                case 1: dod = signed(cursor.read(14), 14)
+                case 2: dod = signed(cursor.read(17), 17)
+                case 3: dod = signed(cursor.read(20), 20)
+                default: dod = Int64(bitPattern: cursor.read(64))
+                }
+            } else {
+                cursor.bit &+= 1
+            }
+            state.delta = UInt64(bitPattern: Int64(bitPattern: state.delta) &+ dod)
+            let timestampMs = state.timestampMs &+ Int64(bitPattern: state.delta)
+            // Value: 0 same, 10 XOR in the previous window, 11 + 5 + 6 bits new window.
+            let control = cursor.peek()
+            if control &>> 63 == 0 {
+                cursor.bit &+= 1
+            } else {
+                if (control &<< 1) &>> 63 != 0 {
+                    let lead = Int((control &>> 57) & 0x1F)
+                    var significant = Int((control &>> 51) & 0x3F)
+                    if significant == 0 { significant = 64 }
+                    guard lead &+ significant <= 64 else { break }
+                    state.leading = lead
+                    state.trailing = 64 &- lead &- significant
+                    cursor.bit &+= 13
+                } else {
+                    cursor.bit &+= 2
+                }
+                let significant = 64 &- state.leading &- state.trailing
+                state.valueBits ^= cursor.read(significant) &<< UInt64(state.trailing)
+            }
+            guard cursor.bit <= endBit else { break }
+            state.timestampMs = timestampMs
+            store(timestampMs, state.valueBits, at: written, in: out)
+            written &+= 1
+            state.bit = cursor.bit
+        }
+        return (written, state)
+    }
+
+    /// A read position in a bit stream, by absolute bit.
+    private struct BitCursor {
+        let base: UnsafePointer<UInt8>
+        let byteCount: Int
+        var bit: Int
 
         /// The 64 bits from `bit` on, MSB first; at least 57 of them are stream bits (zeros
         /// past the end).
-        @inline(__always) func peek() -> UInt64 {
+        @inline(__always)
+        func peek() -> UInt64 {
             let index = bit &>> 3
             var word: UInt64
             if index &+ 8 <= byteCount {
@@ -127,8 +179,10 @@ package struct XORChunkDecoder: Sendable {
             }
             return word &<< UInt64(bit & 7)
         }
+
         /// `n` bits (1...64).
-        @inline(__always) func read(_ n: Int) -> UInt64 {
+        @inline(__always)
+        mutating func read(_ n: Int) -> UInt64 {
             if n <= 56 {
                 let value = peek() &>> UInt64(64 &- n)
                 bit &+= n
@@ -140,52 +194,6 @@ package struct XORChunkDecoder: Sendable {
             bit &+= n &- 32
             return high &<< UInt64(n &- 32) | low
         }
-
-        var written = 0
-        while written < limit {
-            // Delta of delta: 0, 10+14 bits, 110+17, 1110+20, 1111+64.
-            let head = peek()
-            var dod: Int64 = 0
-            if head &>> 63 != 0 {
-                let ones = min((~head).leadingZeroBitCount, 4)
-                bit &+= ones == 4 ? 4 : ones &+ 1
-                switch ones {
-                case 1: dod = signed(read(14), 14)
-                case 2: dod = signed(read(17), 17)
-                case 3: dod = signed(read(20), 20)
-                default: dod = Int64(bitPattern: read(64))
-                }
-            } else {
-                bit &+= 1
-            }
-            state.delta = UInt64(bitPattern: Int64(bitPattern: state.delta) &+ dod)
-            let timestampMs = state.timestampMs &+ Int64(bitPattern: state.delta)
-            // Value: 0 same, 10 XOR in the previous window, 11 + 5 + 6 bits new window.
-            let control = peek()
-            if control &>> 63 == 0 {
-                bit &+= 1
-            } else {
-                if (control &<< 1) &>> 63 != 0 {
-                    let lead = Int((control &>> 57) & 0x1F)
-                    var significant = Int((control &>> 51) & 0x3F)
-                    if significant == 0 { significant = 64 }
-                    guard lead &+ significant <= 64 else { break }
-                    state.leading = lead
-                    state.trailing = 64 &- lead &- significant
-                    bit &+= 13
-                } else {
-                    bit &+= 2
-                }
-                let significant = 64 &- state.leading &- state.trailing
-                state.valueBits ^= read(significant) &<< UInt64(state.trailing)
-            }
-            guard bit <= endBit else { break }
-            state.timestampMs = timestampMs
-            store(timestampMs, state.valueBits, at: written, in: out)
-            written &+= 1
-            state.bit = bit
-        }
-        return (written, state)
     }
 
     /// `bits` read as a two's complement number of `size` bits, as Prometheus reads deltas

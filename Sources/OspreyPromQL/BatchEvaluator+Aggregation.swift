@@ -96,6 +96,7 @@ struct GroupAccumulator {
     var mean = 0.0
     var incremental = false
 
+    @inline(__always)
     mutating func add(_ value: Double, _ op: AggregationOp) {
         count += 1
         switch op {

@@ -164,9 +164,15 @@ extension BatchEvaluator {
     /// `samples` (sorted, without staleness markers); the window slides, so each sample is
     /// passed over a bounded number of times.
     static func forEachValue(_ plan: RangeFunctionPlan, _ samples: UnsafeBufferPointer<Sample>, _ body: (Int, Double) -> Void) {
-        if plan.kind == .maxOverTime || plan.kind == .minOverTime {
+        switch plan.kind {
+        case .maxOverTime, .minOverTime:
             slidingExtreme(plan, samples, max: plan.kind == .maxOverTime, body)
             return
+        case .rate, .increase, .delta:
+            slidingRate(plan, samples, body)
+            return
+        default:
+            break
         }
         var low = 0
         var high = 0
@@ -179,6 +185,34 @@ extension BatchEvaluator {
             if let value = RangeFunctions.apply(plan.kind, UnsafeBufferPointer(rebasing: samples[low..<high]), rangeStartMs: start, rangeEndMs: end, rangeMs: plan.rangeMs) {
                 body(k, value)
             }
+        }
+    }
+
+    /// `rate`, `increase` and `delta` over sliding windows, read in place (the arithmetic of
+    /// ``RangeFunctions/extrapolate(_:first:last:count:rangeStartMs:rangeEndMs:rangeSeconds:isCounter:)``).
+    private static func slidingRate(_ plan: RangeFunctionPlan, _ samples: UnsafeBufferPointer<Sample>, _ body: (Int, Double) -> Void) {
+        let isCounter = plan.kind != .delta
+        let rangeSeconds: Double? = plan.kind == .rate ? Double(plan.rangeMs) / 1000 : nil
+        var low = 0
+        var high = 0
+        for k in plan.ends.indices {
+            let end = plan.ends[k]
+            let start = end - plan.rangeMs
+            while high < samples.count && samples[high].timestampMs <= end { high += 1 }
+            while low < high && samples[low].timestampMs <= start { low += 1 }
+            guard high - low >= 2 else { continue }
+            let first = samples[low]
+            let last = samples[high - 1]
+            var result = last.value - first.value
+            if isCounter {
+                var previous = first.value
+                for index in (low + 1)..<high {
+                    let value = samples[index].value
+                    if value < previous { result += previous }
+                    previous = value
+                }
+            }
+            body(k, RangeFunctions.extrapolate(result, first: first, last: last, count: high - low, rangeStartMs: start, rangeEndMs: end, rangeSeconds: rangeSeconds, isCounter: isCounter))
         }
     }
 

@@ -97,10 +97,22 @@ enum RangeFunctions {
                 previous = point.value
             }
         }
+        return extrapolate(
+            result, first: first, last: last, count: points.count, rangeStartMs: rangeStartMs, rangeEndMs: rangeEndMs,
+            rangeSeconds: isRate ? Double(rangeMs) / 1000 : nil, isCounter: isCounter
+        )
+    }
+
+    /// The extrapolation step of `extrapolatedRate` for the raw increase `result` over
+    /// `count` ≥ 2 samples from `first` to `last`; divided by `rangeSeconds` for a rate.
+    @inline(__always)
+    static func extrapolate(
+        _ result: Double, first: Sample, last: Sample, count: Int, rangeStartMs: Int64, rangeEndMs: Int64, rangeSeconds: Double?, isCounter: Bool
+    ) -> Double {
         var durationToStart = Double(first.timestampMs - rangeStartMs) / 1000
         var durationToEnd = Double(rangeEndMs - last.timestampMs) / 1000
         let sampledInterval = Double(last.timestampMs - first.timestampMs) / 1000
-        let averageInterval = sampledInterval / Double(points.count - 1)
+        let averageInterval = sampledInterval / Double(count - 1)
         let threshold = averageInterval * 1.1
         if durationToStart >= threshold { durationToStart = averageInterval / 2 }
         if isCounter && result > 0 && first.value >= 0 {
@@ -109,7 +121,7 @@ enum RangeFunctions {
         }
         if durationToEnd >= threshold { durationToEnd = averageInterval / 2 }
         var factor = (sampledInterval + durationToStart + durationToEnd) / sampledInterval
-        if isRate { factor /= Double(rangeMs) / 1000 }
+        if let rangeSeconds { factor /= rangeSeconds }
         return result * factor
     }
 
