@@ -188,11 +188,14 @@ extension BatchEvaluator {
         }
     }
 
-    /// `rate`, `increase` and `delta` over sliding windows, read in place (the arithmetic of
-    /// ``RangeFunctions/extrapolate(_:first:last:count:rangeStartMs:rangeEndMs:rangeSeconds:isCounter:)``).
+    /// `rate`, `increase` and `delta` over sliding windows, read in place; a window's
+    /// geometry (``RangeFunctions/RateGeometry``, several divisions) is reused while its
+    /// sample offsets and count repeat, as they do for regular scrapes.
     private static func slidingRate(_ plan: RangeFunctionPlan, _ samples: UnsafeBufferPointer<Sample>, _ body: (Int, Double) -> Void) {
         let isCounter = plan.kind != .delta
         let rangeSeconds: Double? = plan.kind == .rate ? Double(plan.rangeMs) / 1000 : nil
+        var geometry: RangeFunctions.RateGeometry?
+        var geometryKey = (toStart: Int64.min, toEnd: Int64.min, count: 0)
         var low = 0
         var high = 0
         for k in plan.ends.indices {
@@ -212,7 +215,12 @@ extension BatchEvaluator {
                     previous = value
                 }
             }
-            body(k, RangeFunctions.extrapolate(result, first: first, last: last, count: high - low, rangeStartMs: start, rangeEndMs: end, rangeSeconds: rangeSeconds, isCounter: isCounter))
+            let key = (toStart: first.timestampMs - start, toEnd: end - last.timestampMs, count: high - low)
+            if geometry == nil || key != geometryKey {
+                geometry = RangeFunctions.RateGeometry(firstMs: first.timestampMs, lastMs: last.timestampMs, count: key.count, rangeStartMs: start, rangeEndMs: end, rangeSeconds: rangeSeconds)
+                geometryKey = key
+            }
+            body(k, geometry!.extrapolate(result, firstValue: first.value, isCounter: isCounter))
         }
     }
 

@@ -97,32 +97,56 @@ enum RangeFunctions {
                 previous = point.value
             }
         }
-        return extrapolate(
-            result, first: first, last: last, count: points.count, rangeStartMs: rangeStartMs, rangeEndMs: rangeEndMs,
-            rangeSeconds: isRate ? Double(rangeMs) / 1000 : nil, isCounter: isCounter
-        )
+        let geometry = RateGeometry(firstMs: first.timestampMs, lastMs: last.timestampMs, count: points.count, rangeStartMs: rangeStartMs, rangeEndMs: rangeEndMs, rangeSeconds: isRate ? Double(rangeMs) / 1000 : nil)
+        return geometry.extrapolate(result, firstValue: first.value, isCounter: isCounter)
     }
 
-    /// The extrapolation step of `extrapolatedRate` for the raw increase `result` over
-    /// `count` ≥ 2 samples from `first` to `last`; divided by `rangeSeconds` for a rate.
-    @inline(__always)
-    static func extrapolate(
-        _ result: Double, first: Sample, last: Sample, count: Int, rangeStartMs: Int64, rangeEndMs: Int64, rangeSeconds: Double?, isCounter: Bool
-    ) -> Double {
-        var durationToStart = Double(first.timestampMs - rangeStartMs) / 1000
-        var durationToEnd = Double(rangeEndMs - last.timestampMs) / 1000
-        let sampledInterval = Double(last.timestampMs - first.timestampMs) / 1000
-        let averageInterval = sampledInterval / Double(count - 1)
-        let threshold = averageInterval * 1.1
-        if durationToStart >= threshold { durationToStart = averageInterval / 2 }
-        if isCounter && result > 0 && first.value >= 0 {
-            let durationToZero = sampledInterval * (first.value / result)
-            if durationToZero < durationToStart { durationToStart = durationToZero }
+    /// The value-independent part of `extrapolatedRate` for a window's first and last sample
+    /// times and sample count (≥ 2): the same for every window where those repeat (regular
+    /// scrapes at a fixed offset from the steps), so callers sliding windows compute it once.
+    struct RateGeometry {
+        let sampledInterval: Double
+        let durationToStart: Double
+        let durationToEnd: Double
+        let rangeSeconds: Double?
+        /// The extrapolation factor when no counter zero point cuts the start.
+        let factor: Double
+
+        @inline(__always)
+        init(firstMs: Int64, lastMs: Int64, count: Int, rangeStartMs: Int64, rangeEndMs: Int64, rangeSeconds: Double?) {
+            var durationToStart = Double(firstMs - rangeStartMs) / 1000
+            var durationToEnd = Double(rangeEndMs - lastMs) / 1000
+            let sampledInterval = Double(lastMs - firstMs) / 1000
+            let averageInterval = sampledInterval / Double(count - 1)
+            let threshold = averageInterval * 1.1
+            if durationToStart >= threshold { durationToStart = averageInterval / 2 }
+            if durationToEnd >= threshold { durationToEnd = averageInterval / 2 }
+            self.sampledInterval = sampledInterval
+            self.durationToStart = durationToStart
+            self.durationToEnd = durationToEnd
+            self.rangeSeconds = rangeSeconds
+            factor = Self.factor(sampledInterval, durationToStart, durationToEnd, rangeSeconds)
         }
-        if durationToEnd >= threshold { durationToEnd = averageInterval / 2 }
-        var factor = (sampledInterval + durationToStart + durationToEnd) / sampledInterval
-        if let rangeSeconds { factor /= rangeSeconds }
-        return result * factor
+
+        @inline(__always)
+        private static func factor(_ sampledInterval: Double, _ durationToStart: Double, _ durationToEnd: Double, _ rangeSeconds: Double?) -> Double {
+            var factor = (sampledInterval + durationToStart + durationToEnd) / sampledInterval
+            if let rangeSeconds { factor /= rangeSeconds }
+            return factor
+        }
+
+        /// The raw increase `result` extrapolated (never below zero for counters: the start
+        /// moves no further back than where the counter would have been zero).
+        @inline(__always)
+        func extrapolate(_ result: Double, firstValue: Double, isCounter: Bool) -> Double {
+            if isCounter && result > 0 && firstValue >= 0 {
+                let durationToZero = sampledInterval * (firstValue / result)
+                if durationToZero < durationToStart {
+                    return result * Self.factor(sampledInterval, durationToZero, durationToEnd, rangeSeconds)
+                }
+            }
+            return result * factor
+        }
     }
 
     /// `irate`/`idelta`: the last two samples.
