@@ -97,37 +97,69 @@ extension BatchEvaluator {
         }
         let stepCount = steps.count
         let workers = SelectedSeries.workers(for: count)
-        guard workers == 1 || groupLabels.count * workers <= count, groupLabels.count * stepCount * workers <= Self.maxFusedAccumulators,
+        // With enough groups, each worker folds whole groups (series in their order, into one
+        // shared table: the same sums as one thread); else each folds a block of series into
+        // its own table, merged in block order.
+        let byGroup = workers > 1 && groupLabels.count >= workers * 4
+        guard workers == 1 || byGroup || groupLabels.count * workers <= count,
+              groupLabels.count * stepCount * (byGroup ? 1 : workers) <= Self.maxFusedAccumulators,
               selected.claimStream()
         else { return nil }
         var produced = [Bool](repeating: false, count: count)
-        let states = produced.withUnsafeMutableBufferPointer { buffer in
-            nonisolated(unsafe) let produced = buffer
-            var initial = StreamState()
-            initial.accumulators = [GroupAccumulator](repeating: GroupAccumulator(), count: groupLabels.count * stepCount)
-            return SelectedSeries.parallelBlocks(count, context: context, initial: initial) { state, index in
-                state.loaded += selected.samples(of: index, into: &state.samples)
-                let base = groupOf[index] * stepCount
-                var any = false
-                state.samples.withUnsafeBufferPointer { samples in
-                    state.accumulators.withUnsafeMutableBufferPointer { accumulators in
-                        Self.forEachValue(plan, samples) { k, value in
-                            accumulators[base + k].add(value, op)
-                            any = true
+        var accumulators: [GroupAccumulator]
+        var loaded = 0
+        if byGroup {
+            let (order, ranges) = Self.groupOrder(groupOf, groups: groupLabels.count, workers: workers)
+            accumulators = [GroupAccumulator](repeating: GroupAccumulator(), count: groupLabels.count * stepCount)
+            loaded = produced.withUnsafeMutableBufferPointer { producedBuffer in
+                accumulators.withUnsafeMutableBufferPointer { table in
+                    nonisolated(unsafe) let produced = producedBuffer
+                    nonisolated(unsafe) let table = table
+                    return SelectedSeries.parallelRanges(ranges, context: context, initial: StreamState()) { state, position in
+                        let index = order[position]
+                        state.loaded += selected.samples(of: index, into: &state.samples)
+                        let base = groupOf[index] * stepCount
+                        var any = false
+                        state.samples.withUnsafeBufferPointer { samples in
+                            Self.forEachValue(plan, samples) { k, value in
+                                table[base + k].add(value, op)
+                                any = true
+                            }
+                        }
+                        produced[index] = any
+                    }.reduce(0) { $0 + $1.loaded }
+                }
+            }
+        } else {
+            let states = produced.withUnsafeMutableBufferPointer { buffer in
+                nonisolated(unsafe) let produced = buffer
+                var initial = StreamState()
+                initial.accumulators = [GroupAccumulator](repeating: GroupAccumulator(), count: groupLabels.count * stepCount)
+                return SelectedSeries.parallelBlocks(count, context: context, initial: initial) { state, index in
+                    state.loaded += selected.samples(of: index, into: &state.samples)
+                    let base = groupOf[index] * stepCount
+                    var any = false
+                    state.samples.withUnsafeBufferPointer { samples in
+                        state.accumulators.withUnsafeMutableBufferPointer { accumulators in
+                            Self.forEachValue(plan, samples) { k, value in
+                                accumulators[base + k].add(value, op)
+                                any = true
+                            }
                         }
                     }
+                    produced[index] = any
                 }
-                produced[index] = any
+            }
+            loaded = states.reduce(0) { $0 + $1.loaded }
+            // Workers hold contiguous blocks of series: merging their partial results in
+            // worker order adds series in their order, as the per-step reduction does.
+            accumulators = states[0].accumulators
+            for state in states.dropFirst() {
+                for position in accumulators.indices { accumulators[position].merge(state.accumulators[position], op) }
             }
         }
         try context.check()
-        try context.loaded(states.reduce(0) { $0 + $1.loaded })
-        // Workers hold contiguous blocks of series: merging their partial results in worker
-        // order adds series in their order, as the per-step reduction does.
-        var accumulators = states[0].accumulators
-        for state in states.dropFirst() {
-            for position in accumulators.indices { accumulators[position].merge(state.accumulators[position], op) }
-        }
+        try context.loaded(loaded)
         // Groups in the order of their first series with a value, as if built from the
         // function's result.
         var firstMember = [Int](repeating: .max, count: groupLabels.count)
@@ -144,6 +176,33 @@ extension BatchEvaluator {
             out.append(BatchSeries(labels: groupLabels[g], dropsName: plan.dropsName && groupLabels[g].metricName != nil, values: values, present: present))
         }
         return .vector(out)
+    }
+
+    /// Series positions ordered by group (series order within a group), and that order cut
+    /// into one contiguous range per worker at group boundaries, balanced by series count.
+    static func groupOrder(_ groupOf: [Int], groups: Int, workers: Int) -> (order: [Int], ranges: [Range<Int>]) {
+        var starts = [Int](repeating: 0, count: groups + 1)
+        for group in groupOf { starts[group + 1] += 1 }
+        for group in 0..<groups { starts[group + 1] += starts[group] }
+        var next = starts
+        var order = [Int](repeating: 0, count: groupOf.count)
+        for (index, group) in groupOf.enumerated() {
+            order[next[group]] = index
+            next[group] += 1
+        }
+        var ranges: [Range<Int>] = []
+        var lower = 0
+        var group = 0
+        for worker in 1...workers {
+            let target = groupOf.count * worker / workers
+            while group < groups && starts[group + 1] <= target { group += 1 }
+            let upper = worker == workers ? groupOf.count : starts[group]
+            if upper > lower {
+                ranges.append(lower..<upper)
+                lower = upper
+            }
+        }
+        return (order, ranges.isEmpty ? [0..<groupOf.count] : ranges)
     }
 
     /// Partial results of a fused aggregation held at once (over all workers) at most:

@@ -115,12 +115,18 @@ final class SelectedSeries: @unchecked Sendable {
     /// order. Stops early when the query is canceled or out of time (callers check after).
     static func parallelBlocks<State>(_ count: Int, workers: Int? = nil, context: QueryContext, initial: State, _ body: (inout State, Int) -> Void) -> [State] {
         let workers = Swift.min(Swift.max(1, count), workers ?? Self.workers(for: count))
-        var states = [State](repeating: initial, count: workers)
+        let blocks = (0..<workers).map { (count * $0 / workers)..<(count * ($0 + 1) / workers) }
+        return parallelRanges(blocks, context: context, initial: initial, body)
+    }
+
+    /// ``parallelBlocks(_:workers:context:initial:_:)`` over given ranges, one worker each.
+    static func parallelRanges<State>(_ ranges: [Range<Int>], context: QueryContext, initial: State, _ body: (inout State, Int) -> Void) -> [State] {
+        var states = [State](repeating: initial, count: ranges.count)
         states.withUnsafeMutableBufferPointer { buffer in
             nonisolated(unsafe) let states = buffer
             nonisolated(unsafe) let body = body
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                for index in (count * worker / workers)..<(count * (worker + 1) / workers) {
+            DispatchQueue.concurrentPerform(iterations: ranges.count) { worker in
+                for index in ranges[worker] {
                     if index & 255 == 255, (try? context.check()) == nil { return }
                     body(&states[worker], index)
                 }

@@ -43,6 +43,8 @@ struct StreamedEvaluationTests {
         "count(c_total) * 0 + sum(rate(c_total[5m]))",
         "sum by (job) (max_over_time(c_total[10m])) - sum by (job) (min_over_time(c_total[10m]))",
         "max_over_time(c_total{instance=~\"host2.\"}[7m])",
+        "sum by (instance) (rate(c_total[5m]))",
+        "max by (instance, job) (increase(c_total{instance=~\"host1.*\"}[4m]))",
         "min_over_time(c_total{instance=~\"host(3.|11|22)\"}[3m] offset 1m)",
     ])
     func streamedQueriesEqualTheStepByStepReference(_ query: String) async throws {
