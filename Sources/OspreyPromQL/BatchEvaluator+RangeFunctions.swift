@@ -62,8 +62,9 @@ extension BatchEvaluator {
         try context.loaded(loaded)
         var out: [BatchSeries] = []
         out.reserveCapacity(count)
+        var lastName: String?
         for case let series? in results {
-            noteCounter(plan, series.labels)
+            noteCounter(plan, series.labels, unlessNamed: &lastName)
             out.append(series)
         }
         return out
@@ -164,7 +165,8 @@ extension BatchEvaluator {
         // function's result.
         var firstMember = [Int](repeating: .max, count: groupLabels.count)
         for index in (0..<count).reversed() where produced[index] { firstMember[groupOf[index]] = index }
-        for index in 0..<count where produced[index] { noteCounter(plan, selected.stored[index].labels) }
+        var lastName: String?
+        for index in 0..<count where produced[index] { noteCounter(plan, selected.stored[index].labels, unlessNamed: &lastName) }
         var out: [BatchSeries] = []
         for g in groupLabels.indices.sorted(by: { firstMember[$0] < firstMember[$1] }) where firstMember[g] != .max {
             var values = [Double](repeating: 0, count: stepCount)
@@ -314,8 +316,11 @@ extension BatchEvaluator {
     }
 
     /// The "might not be a counter" info for a series passed to `rate` or `increase`.
-    private func noteCounter(_ plan: RangeFunctionPlan, _ labels: Labels) {
-        guard plan.checksCounter, let metricName = labels.metricName, !metricName.isEmpty,
+    /// Series come sorted, so by metric name: a name is checked once per run (`lastName`).
+    private func noteCounter(_ plan: RangeFunctionPlan, _ labels: Labels, unlessNamed lastName: inout String?) {
+        guard plan.checksCounter, let metricName = labels.metricName, metricName != lastName else { return }
+        lastName = metricName
+        guard !metricName.isEmpty,
               !["_total", "_sum", "_count", "_bucket"].contains(where: { metricName.hasSuffix($0) })
         else { return }
         context.info("metric might not be a counter, name does not end in _total/_sum/_count/_bucket: \"\(metricName)\"", at: plan.argument.position)
