@@ -111,7 +111,7 @@ package struct Labels: Hashable, Sendable, RandomAccessCollection, Comparable, C
     package func appendSortKey(to key: inout [UInt8]) {
         func append(_ part: String) {
             if let done = part.utf8.withContiguousStorageIfAvailable({ bytes -> Bool in
-                guard let base = bytes.baseAddress, memchr(base, 0, bytes.count) != nil else {
+                guard bytes.contains(0) else {
                     key.append(contentsOf: bytes)
                     return true
                 }
@@ -145,6 +145,7 @@ package struct Labels: Hashable, Sendable, RandomAccessCollection, Comparable, C
     /// keys laid out in one buffer.
     package static func sortedOrder(_ labelSets: some Collection<Labels>) -> [Int] {
         var keys: [UInt8] = []
+        keys.reserveCapacity(labelSets.count * 128)
         var bounds: [Int] = [0]
         bounds.reserveCapacity(labelSets.count + 1)
         for labels in labelSets {

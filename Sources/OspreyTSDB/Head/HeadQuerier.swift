@@ -25,7 +25,7 @@ package final class HeadQuerier: MetricQuerier {
             guard let series = head.series.series(ref: ref) else { continue }
             let snapshot: SeriesSnapshot? = series.state.withLock { state in
                 guard !state.isEmpty, overlaps(state, low, high) else { return nil }
-                return seriesOnly ? SeriesSnapshot(chunks: [], outOfOrder: [], newest: nil) : state.snapshot(from: low, through: high)
+                return seriesOnly ? SeriesSnapshot(chunks: [], outOfOrder: [], newest: nil, previous: nil) : state.snapshot(from: low, through: high)
             }
             guard let snapshot else { continue }
             result.append(HeadStoredSeries(labels: series.labels, snapshot: snapshot, minTimeMs: low, maxTimeMs: high))
@@ -115,14 +115,18 @@ package struct HeadStoredSeries: StoredSeries {
         HeadSampleIterator(snapshot: snapshot, minTimeMs: minTimeMs, maxTimeMs: maxTimeMs)
     }
 
-    /// Without decoding when the window reaches the newest in-order sample (an instant query
-    /// at or after the last scrape), else from one chunk decoded in bulk; or a newer
-    /// out-of-order sample.
+    /// Without decoding when the window reaches the newest in-order sample or the one before
+    /// (an instant query after or just before the last scrape), else from one chunk decoded
+    /// in bulk; or a newer out-of-order sample.
     package func newestFloat(after lowMs: Int64, through highMs: Int64) -> Sample? {
         let high = min(highMs, maxTimeMs)
         let low = minTimeMs == .min ? lowMs : max(lowMs, minTimeMs - 1)
         guard low < high else { return nil }
-        var best = snapshot.newest.flatMap { $0.timestampMs <= high ? $0 : newestInOrder(through: high) }
+        var best = snapshot.newest.flatMap { newest in
+            if newest.timestampMs <= high { return newest }
+            if let previous = snapshot.previous, previous.timestampMs <= high { return previous }
+            return newestInOrder(through: high)
+        }
         // Out-of-order samples are sorted; the in-order sample wins a tie, as in the iterator.
         var lowIndex = 0
         var highIndex = snapshot.outOfOrder.count

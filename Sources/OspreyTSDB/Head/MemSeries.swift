@@ -26,6 +26,10 @@ package struct SeriesState: Sendable {
     package var minTimeMs: Int64 = .max
     /// Value of the newest in-order sample.
     package var lastValue: Double = 0
+    /// The in-order sample before the newest (`.min` time while there is none): with the
+    /// newest, what an instant selector at or just before the last scrape reads without
+    /// decoding.
+    package var previous = Sample(timestampMs: .min, value: 0)
     /// Samples accepted out of order, sorted by time, without duplicates.
     package var outOfOrder: [Sample] = []
     /// Latest metric metadata for the series' family.
@@ -94,6 +98,7 @@ package struct SeriesState: Sendable {
         }
         if openChunk.count == 0 { openMinTimeMs = timestampMs }
         _ = openChunk.append(timestampMs: timestampMs, value: value)
+        if maxTimeMs != .min { previous = Sample(timestampMs: maxTimeMs, value: lastValue) }
         maxTimeMs = timestampMs
         lastValue = value
         return cut
@@ -129,7 +134,10 @@ package struct SeriesState: Sendable {
         if openChunk.count > 0 && openMinTimeMs <= highMs && maxTimeMs >= lowMs {
             selected.append(HeadChunk(minTimeMs: openMinTimeMs, maxTimeMs: maxTimeMs, bytes: openChunk.bytes))
         }
-        return SeriesSnapshot(chunks: selected, outOfOrder: outOfOrder, newest: maxTimeMs == .min ? nil : Sample(timestampMs: maxTimeMs, value: lastValue))
+        return SeriesSnapshot(
+            chunks: selected, outOfOrder: outOfOrder, newest: maxTimeMs == .min ? nil : Sample(timestampMs: maxTimeMs, value: lastValue),
+            previous: previous.timestampMs == .min ? nil : previous
+        )
     }
 
     /// Number of chunks, open chunk included.
@@ -150,6 +158,8 @@ package struct SeriesSnapshot: Sendable {
     /// The series' newest in-order sample (in `chunks` when they reach that far), known
     /// without decoding; nil when the series has none.
     package var newest: Sample?
+    /// The in-order sample before ``newest``, nil when there is none.
+    package var previous: Sample?
 }
 
 /// A series in the head: immutable identity plus locked mutable state.
