@@ -175,7 +175,7 @@ enum Aggregation {
 
         /// The group key of a series with `labels`.
         func labels(_ labels: Labels) -> Labels {
-            Labels(sortedUnchecked: labels.filter { names.contains($0.name) != without })
+            Labels(sortedUnchecked: labels.labels.filter { names.contains($0.name) != without })
         }
     }
 

@@ -97,7 +97,7 @@ enum QueryResultJSON {
 
     private static func metric(_ out: inout JSONBytes, _ labels: Labels) {
         out.raw("{")
-        for (index, label) in labels.enumerated() {
+        for (index, label) in labels.labels.enumerated() {
             if index > 0 { out.raw(",") }
             out.string(label.name)
             out.raw(":")

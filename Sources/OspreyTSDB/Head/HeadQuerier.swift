@@ -104,12 +104,21 @@ package final class ArraySeriesSet: SeriesSet {
     }
 }
 
-/// One head series as returned to a reader: labels and a snapshot of its samples.
-package struct HeadStoredSeries: StoredSeries {
+/// One head series as returned to a reader: labels and a snapshot of its samples. A class:
+/// readers pass series around as existentials, which then hold one reference, not a boxed
+/// copy of the snapshot.
+package final class HeadStoredSeries: StoredSeries, Sendable {
     package let labels: Labels
     let snapshot: SeriesSnapshot
     let minTimeMs: Int64
     let maxTimeMs: Int64
+
+    init(labels: Labels, snapshot: SeriesSnapshot, minTimeMs: Int64, maxTimeMs: Int64) {
+        self.labels = labels
+        self.snapshot = snapshot
+        self.minTimeMs = minTimeMs
+        self.maxTimeMs = maxTimeMs
+    }
 
     package func iterator(reusing previous: (any SampleIterator)?) -> any SampleIterator {
         HeadSampleIterator(snapshot: snapshot, minTimeMs: minTimeMs, maxTimeMs: maxTimeMs)
