@@ -55,7 +55,7 @@ extension BatchEvaluator {
                         any = true
                     }
                 }
-                if any { out[index] = BatchSeries(labels: selected.stored[index].labels, dropsName: plan.dropsName, values: values, present: present) }
+                if any { out[index] = BatchSeries(labels: selected.labels[index], dropsName: plan.dropsName, values: values, present: present) }
             }.reduce(0) { $0 + $1.loaded }
         }
         try context.check()
@@ -86,8 +86,8 @@ extension BatchEvaluator {
         var groupOf: [Int] = []
         groupOf.reserveCapacity(count)
         let grouping = Aggregation.Grouping(aggregate)
-        for series in selected.stored {
-            let key = grouping.labels(series.labels)
+        for labels in selected.labels {
+            let key = grouping.labels(labels)
             if let position = groupIndex[key] {
                 groupOf.append(position)
             } else {
@@ -166,7 +166,7 @@ extension BatchEvaluator {
         var firstMember = [Int](repeating: .max, count: groupLabels.count)
         for index in (0..<count).reversed() where produced[index] { firstMember[groupOf[index]] = index }
         var lastName: String?
-        for index in 0..<count where produced[index] { noteCounter(plan, selected.stored[index].labels, unlessNamed: &lastName) }
+        for index in 0..<count where produced[index] { noteCounter(plan, selected.labels[index], unlessNamed: &lastName) }
         var out: [BatchSeries] = []
         for g in groupLabels.indices.sorted(by: { firstMember[$0] < firstMember[$1] }) where firstMember[g] != .max {
             var values = [Double](repeating: 0, count: stepCount)

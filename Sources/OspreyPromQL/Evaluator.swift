@@ -168,10 +168,10 @@ struct Evaluator {
             if !isRange, let selected = data[selector], selected.claimStream() {
                 // An instant query reads one sample per series: asked of storage, which
                 // knows the newest without decoding.
-                for stored in selected.stored {
-                    if let sample = stored.newestFloat(after: at - engine.lookbackDeltaMs, through: at), !StaleMarker.isStale(sample.value) {
+                for index in selected.stored.indices {
+                    if let sample = selected.stored[index].newestFloat(after: at - engine.lookbackDeltaMs, through: at), !StaleMarker.isStale(sample.value) {
                         try context.loaded(1)
-                        out.append(VectorElement(labels: stored.labels, timestampMs: timestampMs, value: sample.value))
+                        out.append(VectorElement(labels: selected.labels[index], timestampMs: timestampMs, value: sample.value))
                     }
                 }
                 return .vector(out)

@@ -44,6 +44,8 @@ struct SeriesData {
 final class SelectedSeries: @unchecked Sendable {
     /// The stored series, sorted by labels.
     let stored: [any StoredSeries]
+    /// Their labels, read once.
+    let labels: [Labels]
     /// The length of the time window read (threads pay off for long windows over many series,
     /// as in range queries, not for the few samples per series of an instant query).
     let windowMs: Int64
@@ -51,6 +53,7 @@ final class SelectedSeries: @unchecked Sendable {
 
     init(_ stored: [any StoredSeries], windowMs: Int64, streamable: Bool = true) {
         self.stored = stored
+        self.labels = stored.map(\.labels)
         self.windowMs = windowMs
         self.streamed = !streamable
     }
@@ -89,8 +92,7 @@ final class SelectedSeries: @unchecked Sendable {
         if let decoded {
             buffer.append(contentsOf: decoded[index].samples)
         } else {
-            let iterator = stored[index].iterator(reusing: nil)
-            _ = iterator.appendFloats(to: &buffer)
+            stored[index].appendFloats(to: &buffer)
             loaded = buffer.count
         }
         let stale = StaleMarker.bitPattern
@@ -145,16 +147,16 @@ final class SelectedSeries: @unchecked Sendable {
             // its samples in the window (a few for an instant query), not the chunk's worth.
             _ = Self.parallelBlocks(stored.count, workers: workers, context: context, initial: [Sample]()) { scratch, index in
                 scratch.removeAll(keepingCapacity: true)
-                _ = stored[index].iterator(reusing: nil).appendFloats(to: &scratch)
+                stored[index].appendFloats(to: &scratch)
                 out[index] = Array(scratch)
             }
         }
         try context.check()
         var out: [SeriesData] = []
         out.reserveCapacity(stored.count)
-        for (index, series) in stored.enumerated() {
+        for index in stored.indices {
             try context.loaded(decoded[index].count)
-            out.append(SeriesData(labels: series.labels, samples: decoded[index]))
+            out.append(SeriesData(labels: labels[index], samples: decoded[index]))
         }
         return out
     }

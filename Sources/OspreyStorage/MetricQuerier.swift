@@ -64,9 +64,18 @@ package protocol StoredSeries {
     /// included), nil when there is none: what an instant selector reads. Stores that know
     /// their newest sample answer without decoding.
     func newestFloat(after lowMs: Int64, through highMs: Int64) -> Sample?
+    /// Appends all the series' float samples (staleness markers included) to `buffer`, up to
+    /// the first histogram sample: ``SampleIterator/appendFloats(to:)`` from the start,
+    /// without an iterator where the store can.
+    func appendFloats(to buffer: inout [Sample])
 }
 
 extension StoredSeries {
+    /// Through a new iterator.
+    package func appendFloats(to buffer: inout [Sample]) {
+        _ = iterator(reusing: nil).appendFloats(to: &buffer)
+    }
+
     /// By iterating the samples.
     package func newestFloat(after lowMs: Int64, through highMs: Int64) -> Sample? {
         newestFloatByIterating(after: lowMs, through: highMs)

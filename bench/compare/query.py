@@ -29,7 +29,9 @@ increase() without Prometheus' extrapolation, so its counter-based results are e
 differ a little; Osprey is expected to agree with Prometheus.
 
 Output: a plain-text (Markdown) table of median and p90 latency per query per server, the
-Osprey/Prometheus and Osprey/VictoriaMetrics ratios of medians, and an agreement column; with
+Osprey/Prometheus and Osprey/VictoriaMetrics ratios of medians, and an agreement column, then
+the geometric mean and a reference row outside it: `http_floor`, the constant query `1`, each
+server's round trip without data (no sub-millisecond query can go far below it); with
 `--json FILE` (or `--json` alone: JSON on stdout instead of the table) every number.
 
 Usage: bench/compare/query.py [--only prometheus,victoria-metrics,osprey] [--series 3000]
@@ -86,6 +88,12 @@ QUERIES = [
     ("increase_1h", 'sum by (job, handler) (increase(http_requests_total[1h]))', "instant"),
     ("topk_instant", 'topk(5, sum by (instance, handler) (rate(http_requests_total[5m])))', "instant"),
     ("p99_by_job_instant", 'histogram_quantile(0.99, sum by (job, le) (rate(http_request_duration_seconds_bucket[5m])))', "instant"),
+]
+# Timed like the others, listed after the geometric mean and left out of it: the constant
+# query `1` is each server's round-trip floor (HTTP, parsing, JSON; no data), which bounds how
+# far any sub-millisecond query can go below it.
+REFERENCE_QUERIES = [
+    ("http_floor", "1", "instant"),
 ]
 
 EXTRA_FLAGS = {
@@ -297,7 +305,7 @@ def run_server(name, options, workdir, workload, requests, dataset, expected):
         out["idle_wait_seconds"] = wait_idle(server.pid)
         log("%s: ingest %s in %.1f s; idle after %.1f s more; timing %d queries" % (
             name, "verified" if out["ingest_ok"] else "INCOMPLETE", out["ingest_seconds"], out["idle_wait_seconds"], len(QUERIES)))
-        for query in QUERIES:
+        for query in QUERIES + REFERENCE_QUERIES:
             out["queries"][query[0]] = time_query(client, server.pid, query, dataset, options)
         out["peak_rss_mib"] = proc_status_kib(server.pid, "VmHWM") / 1024
         out["rss_mib"] = proc_status_kib(server.pid, "VmRSS") / 1024
@@ -354,9 +362,9 @@ def report(results, options, dataset):
     systems = [n for n in ORDER if n in by]
     reference = "prometheus" if "prometheus" in by else (systems[0] if systems else None)
     rows = []
-    for query in QUERIES:
+    for query in QUERIES + REFERENCE_QUERIES:
         name = query[0]
-        row = {"name": name, "expr": query[1], "kind": query[2],
+        row = {"name": name, "expr": query[1], "kind": query[2], "reference": query in REFERENCE_QUERIES,
                "span_s": (options.hours * 3600 if query[3] == DAY else query[3]) if query[2] == "range" else None,
                "step_s": query[4] if query[2] == "range" else None, "servers": {}, "agreement": {}, "ratios": {}}
         ref_record = by[reference]["queries"].get(name, {}) if reference else {}
@@ -397,7 +405,7 @@ def cell(server, runs):
 
 
 def ms(value):
-    return "%.1f" % value if value < 100 else "%.0f" % value
+    return "%.2f" % value if value < 1 else "%.1f" % value if value < 100 else "%.0f" % value
 
 
 def print_table(summary):
@@ -423,23 +431,31 @@ def print_table(summary):
     print("|" + "---|" * len(header))
     geo = {s: [] for s in systems}
     geo_ratio = {p: [] for p in ratios}
-    for row in summary["queries"]:
+
+    def row_cells(row):
         kind = "instant" if row["kind"] == "instant" else "%s/%ds" % (span_text(row["span_s"]), row["step_s"])
         cells = [row["name"], kind] + [cell(row["servers"].get(s), summary["runs"]) for s in systems]
         for p in ratios:
             r = row["ratios"].get("osprey/" + p)
             cells.append("%.2fx" % r if r else "-")
-            if r:
-                geo_ratio[p].append(r)
-        for s in others:
-            cells.append(agreement_text(row["agreement"].get(s)))
+        return cells + [agreement_text(row["agreement"].get(s)) for s in others]
+
+    for row in summary["queries"]:
+        if row.get("reference"):
+            continue
+        for p in ratios:
+            if row["ratios"].get("osprey/" + p):
+                geo_ratio[p].append(row["ratios"]["osprey/" + p])
         for s in systems:
             if "median_ms" in row["servers"].get(s, {}):
                 geo[s].append(row["servers"][s]["median_ms"])
-        print("| " + " | ".join(cells) + " |")
+        print("| " + " | ".join(row_cells(row)) + " |")
     cells = ["geometric mean", ""] + [("%s ms" % ms(geomean(geo[s]))) if geo[s] else "-" for s in systems]
     cells += ["%.2fx" % geomean(geo_ratio[p]) if geo_ratio[p] else "-" for p in ratios] + [""] * len(others)
     print("| " + " | ".join(cells) + " |")
+    for row in summary["queries"]:
+        if row.get("reference"):
+            print("| " + " | ".join(row_cells(row)) + " |")
     print()
     for row in summary["queries"]:
         print("%-24s %s" % (row["name"], row["expr"]))

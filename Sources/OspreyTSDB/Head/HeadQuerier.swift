@@ -124,6 +124,15 @@ package final class HeadStoredSeries: StoredSeries, Sendable {
         HeadSampleIterator(snapshot: snapshot, minTimeMs: minTimeMs, maxTimeMs: maxTimeMs)
     }
 
+    /// Chunks decoded in bulk straight into `buffer` when no out-of-order samples interleave.
+    package func appendFloats(to buffer: inout [Sample]) {
+        if snapshot.outOfOrder.isEmpty && HeadSampleIterator.sampleLayoutIsPacked {
+            HeadSampleIterator.appendChunks(snapshot.chunks, minTimeMs: minTimeMs, maxTimeMs: maxTimeMs, to: &buffer)
+        } else {
+            _ = iterator(reusing: nil).appendFloats(to: &buffer)
+        }
+    }
+
     /// Without decoding when the window reaches the newest in-order sample or the one before
     /// (an instant query after or just before the last scrape), else from one chunk decoded
     /// in bulk; or a newer out-of-order sample.

@@ -87,7 +87,14 @@ package final class HeadSampleIterator: SampleIterator {
         }
         started = true
         exhausted = true
-        let chunks = snapshot.chunks.lazy.filter { [minTimeMs, maxTimeMs] in $0.maxTimeMs >= minTimeMs && $0.minTimeMs <= maxTimeMs }
+        Self.appendChunks(snapshot.chunks, minTimeMs: minTimeMs, maxTimeMs: maxTimeMs, to: &buffer)
+        return .none
+    }
+
+    /// Decodes the chunks overlapping `[minTimeMs, maxTimeMs]` in bulk into `buffer`, keeping
+    /// the samples in that range (no out-of-order samples to merge).
+    static func appendChunks(_ allChunks: [HeadChunk], minTimeMs: Int64, maxTimeMs: Int64, to buffer: inout [Sample]) {
+        let chunks = allChunks.lazy.filter { $0.maxTimeMs >= minTimeMs && $0.minTimeMs <= maxTimeMs }
         buffer.reserveCapacity(buffer.count + chunks.reduce(0) { $0 + Self.declaredCount($1.bytes) })
         for chunk in chunks {
             guard var decoder = try? XORChunkDecoder(chunk.bytes) else { continue }
@@ -106,7 +113,6 @@ package final class HeadSampleIterator: SampleIterator {
                 buffer.removeSubrange(start..<first)
             }
         }
-        return .none
     }
 
     /// Whether `Sample` is laid out as ``XORChunkDecoder/decode(into:capacity:)`` writes.

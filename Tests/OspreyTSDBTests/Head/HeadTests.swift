@@ -95,6 +95,9 @@ struct HeadTests {
                 #expect(series.iterator(reusing: nil).appendFloats(to: &bulk) == .none)
                 #expect(bulk.dropFirst().map(\.timestampMs) == expected.map(\.timestampMs), "\(series.labels) in [\(low), \(high)]")
                 #expect(bulk.dropFirst().map(\.value.bitPattern) == expected.map(\.value.bitPattern), "\(series.labels) in [\(low), \(high)]")
+                var direct: [Sample] = []
+                series.appendFloats(to: &direct)
+                #expect(direct.map(\.timestampMs) == expected.map(\.timestampMs) && direct.map(\.value.bitPattern) == expected.map(\.value.bitPattern), "\(series.labels) in [\(low), \(high)]")
                 // The newest sample of a window, known or decoded, is the last one read.
                 for (after, through) in [(Int64.min, Int64.max), (7_000_000, 7_500_000), (7_455_000, 7_470_000), (7_460_000, 9_000_000), (100_000, 200_000), (0, 1)] {
                     let window = expected.filter { $0.timestampMs > after && $0.timestampMs <= through }
