@@ -42,7 +42,7 @@ extension BatchEvaluator {
         var results = [BatchSeries?](repeating: nil, count: count)
         let loaded = results.withUnsafeMutableBufferPointer { buffer in
             nonisolated(unsafe) let out = buffer
-            let workers = SelectedSeries.workers(for: count, heavy: plan.ends.count >= 256)
+            let workers = Self.streamWorkers(count, plan)
             return SelectedSeries.parallelBlocks(count, workers: workers, context: context, initial: StreamState()) { state, index in
                 state.loaded += selected.samples(of: index, into: &state.samples)
                 var values = [Double](repeating: 0, count: plan.ends.count)
@@ -97,7 +97,7 @@ extension BatchEvaluator {
             }
         }
         let stepCount = steps.count
-        let workers = SelectedSeries.workers(for: count)
+        let workers = Self.streamWorkers(count, plan)
         // With enough groups, each worker folds whole groups (series in their order, into one
         // shared table: the same sums as one thread); else each folds a block of series into
         // its own table, merged in block order.
@@ -136,7 +136,7 @@ extension BatchEvaluator {
                 nonisolated(unsafe) let produced = buffer
                 var initial = StreamState()
                 initial.accumulators = [GroupAccumulator](repeating: GroupAccumulator(), count: groupLabels.count * stepCount)
-                return SelectedSeries.parallelBlocks(count, context: context, initial: initial) { state, index in
+                return SelectedSeries.parallelBlocks(count, workers: workers, context: context, initial: initial) { state, index in
                     state.loaded += selected.samples(of: index, into: &state.samples)
                     let base = groupOf[index] * stepCount
                     var any = false
@@ -178,6 +178,14 @@ extension BatchEvaluator {
             out.append(BatchSeries(labels: groupLabels[g], dropsName: plan.dropsName && groupLabels[g].metricName != nil, values: values, present: present))
         }
         return .vector(out)
+    }
+
+    /// Threads for streaming `count` series through `plan`: one series over one step (an
+    /// instant query) is too little work to wake a thread for below a few thousand series;
+    /// over many steps, a few series are enough.
+    static func streamWorkers(_ count: Int, _ plan: RangeFunctionPlan) -> Int {
+        if plan.ends.count == 1 && count < 2048 { return 1 }
+        return SelectedSeries.workers(for: count, heavy: plan.ends.count >= 256)
     }
 
     /// Series positions ordered by group (series order within a group), and that order cut
