@@ -16,6 +16,8 @@ package final class Head: Sendable {
     package let series: StripeSeries
     /// Inverted index of label pairs.
     package let postings: MemPostings
+    /// Label order of the series per metric name, for readers.
+    package let order = SeriesOrder()
     /// The write-ahead log; nil for a purely in-memory head (tests).
     package let wal: HeadWAL?
     /// Self-metrics.

@@ -21,6 +21,7 @@ package final class HeadQuerier: MetricQuerier {
         let high = min(maxTimeMs, hints?.endMs ?? .max)
         let seriesOnly = hints?.seriesOnly ?? false
         var result: [HeadStoredSeries] = []
+        var refs: [UInt64] = []
         for ref in head.postings.postings(matching: matchers) {
             guard let series = head.series.series(ref: ref) else { continue }
             let snapshot: SeriesSnapshot? = series.state.withLock { state in
@@ -29,13 +30,32 @@ package final class HeadQuerier: MetricQuerier {
             }
             guard let snapshot else { continue }
             result.append(HeadStoredSeries(labels: series.labels, snapshot: snapshot, minTimeMs: low, maxTimeMs: high))
+            refs.append(ref)
         }
         if sorted && result.count > 1 {
-            // Sort positions by byte keys, then move each series once.
-            result = Labels.sortedOrder(result.map(\.labels)).map { result[$0] }
+            result = sortedByLabels(result, refs: refs, matchers: matchers)
         }
         if let limit = hints?.limit, limit > 0, result.count > limit { result.removeLast(result.count - limit) }
         return ArraySeriesSet(result)
+    }
+
+    /// `result` in label order: by the head's cached ranks when the selector names one
+    /// metric, else by byte keys; either way positions are sorted, then each series moved once.
+    private func sortedByLabels(_ result: [HeadStoredSeries], refs: [UInt64], matchers: [LabelMatcher]) -> [HeadStoredSeries] {
+        if let name = matchers.first(where: { $0.name == Labels.metricNameLabel && $0.type == .equal })?.value,
+           let rank = head.order.ranks(named: name, postings: head.postings, labels: { head.series.series(ref: $0)?.labels })
+        {
+            var keys: [Int32] = []
+            keys.reserveCapacity(refs.count)
+            for ref in refs {
+                guard let position = rank[ref] else { break }
+                keys.append(position)
+            }
+            if keys.count == refs.count {
+                return result.indices.sorted { keys[$0] < keys[$1] }.map { result[$0] }
+            }
+        }
+        return Labels.sortedOrder(result.map(\.labels)).map { result[$0] }
     }
 
     package func labelValues(_ name: String, matchers: [LabelMatcher], limit: Int) throws(StorageError) -> [String] {

@@ -9,6 +9,8 @@ package final class MemPostings: Sendable {
     private struct State {
         var index: [String: [String: [UInt64]]] = [:]
         var all: [UInt64] = []
+        /// Per metric name, bumped whenever the set of series with that name changes.
+        var nameGenerations: [String: UInt64] = [:]
     }
 
     private let state = Mutex(State())
@@ -39,8 +41,21 @@ package final class MemPostings: Sendable {
             for label in labels {
                 state.index[label.name, default: [:]][label.value, default: []].insertSortedRef(ref)
             }
+            if let name = labels.metricName { state.nameGenerations[name, default: 0] += 1 }
             insertSorted(ref, into: &state.all)
         }
+    }
+
+    /// The series named `name` and the generation of that set (which changes with it).
+    package func series(named name: String) -> (refs: [UInt64], generation: UInt64) {
+        state.withLock { state in
+            (state.index[Labels.metricNameLabel]?[name] ?? [], state.nameGenerations[name] ?? 0)
+        }
+    }
+
+    /// The generation of the set of series named `name`.
+    package func generation(ofName name: String) -> UInt64 {
+        state.withLock { $0.nameGenerations[name] ?? 0 }
     }
 
     /// Sorted references of the series matching all `matchers` (all series when empty), with

@@ -108,6 +108,27 @@ struct HeadTests {
         }
     }
 
+    @Test func selectionsComeInLabelOrderAsSeriesAreAdded() async throws {
+        let store = InMemoryHead()
+        var generator = SystemRandomNumberGenerator()
+        for round in 0..<3 {
+            let appender = store.appender()
+            for _ in 0..<50 {
+                let labels = Labels(["__name__": "m", "instance": "h\(UInt8.random(in: 0...255, using: &generator))", "code": "\(round)\(UInt8.random(in: 0...9, using: &generator))"])
+                _ = try appender.append(nil, labels: labels, timestampMs: Int64(round) * 1000, value: 1)
+            }
+            _ = try await appender.commit()
+            for matchers in [[matcher(.equal, "__name__", "m")], [matcher(.equal, "__name__", "m"), matcher(.regexMatch, "code", "[01].")], [matcher(.regexMatch, "__name__", "m")]] {
+                let querier = try store.querier(minTimeMs: .min, maxTimeMs: .max)
+                let set = try querier.select(sorted: true, hints: nil, matchers: matchers)
+                var order: [Labels] = []
+                while let series = try set.next() { order.append(series.labels) }
+                querier.close()
+                #expect(order.count > 0 && order == order.sorted(by: <), "round \(round), \(matchers)")
+            }
+        }
+    }
+
     @Test func inBatchDisorderIsRejected() async throws {
         let store = InMemoryHead()
         let labels = Labels(["__name__": "m"])
