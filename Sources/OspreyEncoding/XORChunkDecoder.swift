@@ -106,7 +106,13 @@ package struct XORChunkDecoder: Sendable {
     private static func decodeFast(_ bytes: UnsafeBufferPointer<UInt8>, from start: BulkState, limit: Int, into out: UnsafeMutableRawPointer) -> (Int, BulkState) {
         guard let base = bytes.baseAddress else { return (0, start) }
         let endBit = bytes.count &* 8
-        var state = start
+        // The state in locals (registers), written back once at the end.
+        var timestampMs = start.timestampMs
+        var delta = start.delta
+        var valueBits = start.valueBits
+        var leading = start.leading
+        var trailing = start.trailing
+        var committedBit = start.bit
         var cursor = BitCursor(base: base, byteCount: bytes.count, bit: start.bit)
         var written = 0
         while written < limit {
@@ -115,18 +121,21 @@ package struct XORChunkDecoder: Sendable {
             var dod: Int64 = 0
             if head &>> 63 != 0 {
                 let ones = min((~head).leadingZeroBitCount, 4)
-                cursor.bit &+= ones == 4 ? 4 : ones &+ 1
-                switch ones {
-                case 1: dod = signed(cursor.read(14), 14)
-                case 2: dod = signed(cursor.read(17), 17)
-                case 3: dod = signed(cursor.read(20), 20)
-                default: dod = Int64(bitPattern: cursor.read(64))
+                if ones < 4 {
+                    let size = ones == 1 ? 14 : ones == 2 ? 17 : 20
+                    // Prefix and payload fit in the 57+ peeked bits.
+                    let bits = (head &<< UInt64(ones &+ 1)) &>> UInt64(64 &- size)
+                    cursor.bit &+= ones &+ 1 &+ size
+                    dod = signed(bits, size)
+                } else {
+                    cursor.bit &+= 4
+                    dod = Int64(bitPattern: cursor.read(64))
                 }
             } else {
                 cursor.bit &+= 1
             }
-            state.delta = UInt64(bitPattern: Int64(bitPattern: state.delta) &+ dod)
-            let timestampMs = state.timestampMs &+ Int64(bitPattern: state.delta)
+            delta = UInt64(bitPattern: Int64(bitPattern: delta) &+ dod)
+            let nextTimestampMs = timestampMs &+ Int64(bitPattern: delta)
             // Value: 0 same, 10 XOR in the previous window, 11 + 5 + 6 bits new window.
             let control = cursor.peek()
             if control &>> 63 == 0 {
@@ -137,22 +146,21 @@ package struct XORChunkDecoder: Sendable {
                     var significant = Int((control &>> 51) & 0x3F)
                     if significant == 0 { significant = 64 }
                     guard lead &+ significant <= 64 else { break }
-                    state.leading = lead
-                    state.trailing = 64 &- lead &- significant
+                    leading = lead
+                    trailing = 64 &- lead &- significant
                     cursor.bit &+= 13
                 } else {
                     cursor.bit &+= 2
                 }
-                let significant = 64 &- state.leading &- state.trailing
-                state.valueBits ^= cursor.read(significant) &<< UInt64(state.trailing)
+                valueBits ^= cursor.read(64 &- leading &- trailing) &<< UInt64(trailing)
             }
             guard cursor.bit <= endBit else { break }
-            state.timestampMs = timestampMs
-            store(timestampMs, state.valueBits, at: written, in: out)
+            timestampMs = nextTimestampMs
+            store(timestampMs, valueBits, at: written, in: out)
             written &+= 1
-            state.bit = cursor.bit
+            committedBit = cursor.bit
         }
-        return (written, state)
+        return (written, BulkState(bit: committedBit, timestampMs: timestampMs, delta: delta, valueBits: valueBits, leading: leading, trailing: trailing))
     }
 
     /// A read position in a bit stream, by absolute bit.
@@ -166,16 +174,24 @@ package struct XORChunkDecoder: Sendable {
         @inline(__always)
         func peek() -> UInt64 {
             let index = bit &>> 3
-            var word: UInt64
-            if index &+ 8 <= byteCount {
-                word = UInt64(bigEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
-            } else {
-                word = 0
-                var i = 0
-                while i < 8 {
-                    word = word &<< 8 | (index &+ i < byteCount ? UInt64(base[index &+ i]) : 0)
-                    i &+= 1
-                }
+            guard index &+ 8 <= byteCount else { return peekNearEnd() }
+            return UInt64(bigEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)) &<< UInt64(bit & 7)
+        }
+
+        /// ``peek()`` within 8 bytes of the end: the missing bytes read as zeros (the last
+        /// 8 bytes, shifted up).
+        @inline(never)
+        func peekNearEnd() -> UInt64 {
+            let index = bit &>> 3
+            if byteCount >= 8 {
+                let shift = (index &- (byteCount &- 8)) &* 8
+                guard shift < 64 else { return 0 }
+                let last = UInt64(bigEndian: UnsafeRawPointer(base + (byteCount &- 8)).loadUnaligned(as: UInt64.self))
+                return (last &<< UInt64(shift)) &<< UInt64(bit & 7)
+            }
+            var word: UInt64 = 0
+            for i in 0..<8 {
+                word = word &<< 8 | (index &+ i < byteCount ? UInt64(base[index &+ i]) : 0)
             }
             return word &<< UInt64(bit & 7)
         }
@@ -183,11 +199,15 @@ package struct XORChunkDecoder: Sendable {
         /// `n` bits (1...64).
         @inline(__always)
         mutating func read(_ n: Int) -> UInt64 {
-            if n <= 56 {
-                let value = peek() &>> UInt64(64 &- n)
-                bit &+= n
-                return value
-            }
+            guard n <= 56 else { return readWide(n) }
+            let value = peek() &>> UInt64(64 &- n)
+            bit &+= n
+            return value
+        }
+
+        /// `n` bits (57...64), in two reads.
+        @inline(never)
+        mutating func readWide(_ n: Int) -> UInt64 {
             let high = peek() &>> 32
             bit &+= 32
             let low = peek() &>> UInt64(64 &- (n &- 32))
