@@ -39,23 +39,53 @@ package final class HeadQuerier: MetricQuerier {
         return ArraySeriesSet(result)
     }
 
-    /// `result` in label order: by the head's cached ranks when the selector names one
-    /// metric, else by byte keys; either way positions are sorted, then each series moved once.
+    /// `result` in label order: positions sorted, then each series moved once. When every
+    /// series' first label is its name (no label name sorts before `__name__`), label order is
+    /// name order, then the head's cached rank within the name: integer keys. Otherwise by
+    /// byte keys of the labels.
     private func sortedByLabels(_ result: [HeadStoredSeries], refs: [UInt64], matchers: [LabelMatcher]) -> [HeadStoredSeries] {
-        if let name = matchers.first(where: { $0.name == Labels.metricNameLabel && $0.type == .equal })?.value,
-           let rank = head.order.ranks(named: name, postings: head.postings, labels: { head.series.series(ref: $0)?.labels })
-        {
-            var keys: [Int32] = []
-            keys.reserveCapacity(refs.count)
-            for ref in refs {
-                guard let position = rank[ref] else { break }
-                keys.append(position)
-            }
-            if keys.count == refs.count {
-                return result.indices.sorted { keys[$0] < keys[$1] }.map { result[$0] }
-            }
+        if let keys = rankKeys(result, refs: refs) {
+            return result.indices.sorted { keys[$0] < keys[$1] }.map { result[$0] }
         }
         return Labels.sortedOrder(result.map(\.labels)).map { result[$0] }
+    }
+
+    /// Per series, its name's position among the selected names (high half) and its rank
+    /// within the name (low half); nil when some series has no cached rank.
+    private func rankKeys(_ result: [HeadStoredSeries], refs: [UInt64]) -> [UInt64]? {
+        var names: [String] = []
+        var nameOf: [Int] = []
+        var nameIndex: [String: Int] = [:]
+        nameOf.reserveCapacity(result.count)
+        for series in result {
+            guard let first = series.labels.labels.first, first.name == Labels.metricNameLabel else { return nil }
+            if let last = names.last, last == first.value {
+                nameOf.append(names.count - 1)
+            } else if let index = nameIndex[first.value] {
+                nameOf.append(index)
+            } else {
+                nameIndex[first.value] = names.count
+                nameOf.append(names.count)
+                names.append(first.value)
+            }
+        }
+        var ranks: [[UInt64: Int32]] = []
+        ranks.reserveCapacity(names.count)
+        for name in names {
+            guard let rank = head.order.ranks(named: name, postings: head.postings, labels: { head.series.series(ref: $0)?.labels }) else { return nil }
+            ranks.append(rank)
+        }
+        var namePosition = [UInt64](repeating: 0, count: names.count)
+        for (position, index) in names.indices.sorted(by: { names[$0].utf8.lexicographicallyPrecedes(names[$1].utf8) }).enumerated() {
+            namePosition[index] = UInt64(position)
+        }
+        var keys: [UInt64] = []
+        keys.reserveCapacity(refs.count)
+        for (index, ref) in refs.enumerated() {
+            guard let rank = ranks[nameOf[index]][ref] else { return nil }
+            keys.append(namePosition[nameOf[index]] << 32 | UInt64(UInt32(bitPattern: rank)))
+        }
+        return keys
     }
 
     package func labelValues(_ name: String, matchers: [LabelMatcher], limit: Int) throws(StorageError) -> [String] {

@@ -113,12 +113,17 @@ struct HeadTests {
         var generator = SystemRandomNumberGenerator()
         for round in 0..<3 {
             let appender = store.appender()
-            for _ in 0..<50 {
-                let labels = Labels(["__name__": "m", "instance": "h\(UInt8.random(in: 0...255, using: &generator))", "code": "\(round)\(UInt8.random(in: 0...9, using: &generator))"])
-                _ = try appender.append(nil, labels: labels, timestampMs: Int64(round) * 1000, value: 1)
+            for index in 0..<50 {
+                var labels = ["__name__": ["m", "n", "a\(round)"][index % 3], "instance": "h\(UInt8.random(in: 0...255, using: &generator))", "code": "\(round)\(UInt8.random(in: 0...9, using: &generator))"]
+                // A label name sorting before `__name__` (upper case) in the last round.
+                if round == 2 && index % 7 == 0 { labels["Zone"] = "z\(index)" }
+                _ = try appender.append(nil, labels: Labels(labels), timestampMs: Int64(round) * 1000, value: 1)
             }
             _ = try await appender.commit()
-            for matchers in [[matcher(.equal, "__name__", "m")], [matcher(.equal, "__name__", "m"), matcher(.regexMatch, "code", "[01].")], [matcher(.regexMatch, "__name__", "m")]] {
+            for matchers in [
+                [matcher(.equal, "__name__", "m")], [matcher(.equal, "__name__", "m"), matcher(.regexMatch, "code", "[01].")], [matcher(.regexMatch, "__name__", "m")],
+                [matcher(.regexMatch, "__name__", ".+")], [matcher(.regexMatch, "__name__", "a.|n"), matcher(.notEqual, "code", "00")],
+            ] {
                 let querier = try store.querier(minTimeMs: .min, maxTimeMs: .max)
                 let set = try querier.select(sorted: true, hints: nil, matchers: matchers)
                 var order: [Labels] = []
