@@ -24,12 +24,8 @@ package final class HeadQuerier: MetricQuerier {
         var refs: [UInt64] = []
         for ref in head.postings.postings(matching: matchers) {
             guard let series = head.series.series(ref: ref) else { continue }
-            let snapshot: SeriesSnapshot? = series.state.withLock { state in
-                guard !state.isEmpty, overlaps(state, low, high) else { return nil }
-                return seriesOnly ? SeriesSnapshot(chunks: [], outOfOrder: [], newest: nil, previous: nil) : state.snapshot(from: low, through: high)
-            }
-            guard let snapshot else { continue }
-            result.append(HeadStoredSeries(labels: series.labels, snapshot: snapshot, minTimeMs: low, maxTimeMs: high))
+            guard series.state.withLock({ !$0.isEmpty && overlaps($0, low, high) }) else { continue }
+            result.append(HeadStoredSeries(labels: series.labels, series: seriesOnly ? nil : series, minTimeMs: low, maxTimeMs: high))
             refs.append(ref)
         }
         if sorted && result.count > 1 {
@@ -154,20 +150,28 @@ package final class ArraySeriesSet: SeriesSet {
     }
 }
 
-/// One head series as returned to a reader: labels and a snapshot of its samples. A class:
-/// readers pass series around as existentials, which then hold one reference, not a boxed
-/// copy of the snapshot.
+/// One head series as returned to a reader. Its samples are read when asked for, each read
+/// from a consistent snapshot taken under the series' lock (as Prometheus' head reads chunks
+/// at iteration time); a class, so that readers passing series around as existentials hold
+/// one reference.
 package final class HeadStoredSeries: StoredSeries, Sendable {
     package let labels: Labels
-    let snapshot: SeriesSnapshot
+    /// Nil for a series-only selection (labels without samples).
+    let series: MemSeries?
     let minTimeMs: Int64
     let maxTimeMs: Int64
 
-    init(labels: Labels, snapshot: SeriesSnapshot, minTimeMs: Int64, maxTimeMs: Int64) {
+    init(labels: Labels, series: MemSeries?, minTimeMs: Int64, maxTimeMs: Int64) {
         self.labels = labels
-        self.snapshot = snapshot
+        self.series = series
         self.minTimeMs = minTimeMs
         self.maxTimeMs = maxTimeMs
+    }
+
+    /// The chunks overlapping the range and the out-of-order samples, now.
+    private var snapshot: SeriesSnapshot {
+        series?.state.withLock { $0.snapshot(from: minTimeMs, through: maxTimeMs) }
+            ?? SeriesSnapshot(chunks: [], outOfOrder: [])
     }
 
     package func iterator(reusing previous: (any SampleIterator)?) -> any SampleIterator {
@@ -176,43 +180,55 @@ package final class HeadStoredSeries: StoredSeries, Sendable {
 
     /// Chunks decoded in bulk straight into `buffer` when no out-of-order samples interleave.
     package func appendFloats(to buffer: inout [Sample]) {
+        let snapshot = snapshot
         if snapshot.outOfOrder.isEmpty && HeadSampleIterator.sampleLayoutIsPacked {
             HeadSampleIterator.appendChunks(snapshot.chunks, minTimeMs: minTimeMs, maxTimeMs: maxTimeMs, to: &buffer)
         } else {
-            _ = iterator(reusing: nil).appendFloats(to: &buffer)
+            _ = HeadSampleIterator(snapshot: snapshot, minTimeMs: minTimeMs, maxTimeMs: maxTimeMs).appendFloats(to: &buffer)
         }
     }
 
-    /// Without decoding when the window reaches the newest in-order sample or the one before
-    /// (an instant query after or just before the last scrape), else from one chunk decoded
-    /// in bulk; or a newer out-of-order sample.
+    /// Without copying or decoding when the window reaches the newest in-order sample or the
+    /// one before (an instant query after or just before the last scrape), else from one
+    /// chunk decoded in bulk; or a newer out-of-order sample.
     package func newestFloat(after lowMs: Int64, through highMs: Int64) -> Sample? {
+        guard let series else { return nil }
         let high = min(highMs, maxTimeMs)
         let low = minTimeMs == .min ? lowMs : max(lowMs, minTimeMs - 1)
         guard low < high else { return nil }
-        var best = snapshot.newest.flatMap { newest in
-            if newest.timestampMs <= high { return newest }
-            if let previous = snapshot.previous, previous.timestampMs <= high { return previous }
-            return newestInOrder(through: high)
+        // In order: known (newest, previous) or to be decoded from the chunks (nil chunks: none).
+        let (known, chunks, outOfOrder): (Sample?, [HeadChunk]?, Sample?) = series.state.withLock { state in
+            var known: Sample?
+            var chunks: [HeadChunk]?
+            if state.maxTimeMs != .min {
+                if state.maxTimeMs <= high {
+                    known = Sample(timestampMs: state.maxTimeMs, value: state.lastValue)
+                } else if state.previous.timestampMs != .min && state.previous.timestampMs <= high {
+                    known = state.previous
+                } else {
+                    chunks = state.snapshot(from: low + 1, through: high).chunks
+                }
+            }
+            // Out-of-order samples are sorted: the last one at or before `high`.
+            var lowIndex = 0
+            var highIndex = state.outOfOrder.count
+            while lowIndex < highIndex {
+                let mid = (lowIndex + highIndex) / 2
+                if state.outOfOrder[mid].timestampMs <= high { lowIndex = mid + 1 } else { highIndex = mid }
+            }
+            return (known, chunks, lowIndex > 0 ? state.outOfOrder[lowIndex - 1] : nil)
         }
-        // Out-of-order samples are sorted; the in-order sample wins a tie, as in the iterator.
-        var lowIndex = 0
-        var highIndex = snapshot.outOfOrder.count
-        while lowIndex < highIndex {
-            let mid = (lowIndex + highIndex) / 2
-            if snapshot.outOfOrder[mid].timestampMs <= high { lowIndex = mid + 1 } else { highIndex = mid }
-        }
-        if lowIndex > 0, best.map({ snapshot.outOfOrder[lowIndex - 1].timestampMs > $0.timestampMs }) ?? true {
-            best = snapshot.outOfOrder[lowIndex - 1]
-        }
+        var best = known ?? chunks.flatMap { Self.newestInOrder($0, through: high) }
+        // The in-order sample wins a tie, as in the iterator.
+        if let outOfOrder, best.map({ outOfOrder.timestampMs > $0.timestampMs }) ?? true { best = outOfOrder }
         guard let best, best.timestampMs > low else { return nil }
         return best
     }
 
     /// The newest in-order sample at or before `highMs`: the last chunk starting by then,
     /// decoded in bulk.
-    private func newestInOrder(through highMs: Int64) -> Sample? {
-        guard let chunk = snapshot.chunks.last(where: { $0.minTimeMs <= highMs }), var decoder = try? XORChunkDecoder(chunk.bytes) else { return nil }
+    private static func newestInOrder(_ chunks: [HeadChunk], through highMs: Int64) -> Sample? {
+        guard let chunk = chunks.last(where: { $0.minTimeMs <= highMs }), var decoder = try? XORChunkDecoder(chunk.bytes) else { return nil }
         return withUnsafeTemporaryAllocation(of: Sample.self, capacity: max(1, decoder.count)) { buffer -> Sample? in
             guard HeadSampleIterator.sampleLayoutIsPacked, let base = buffer.baseAddress else { return nil }
             let written = decoder.decode(into: UnsafeMutableRawPointer(base), capacity: buffer.count)

@@ -134,10 +134,7 @@ package struct SeriesState: Sendable {
         if openChunk.count > 0 && openMinTimeMs <= highMs && maxTimeMs >= lowMs {
             selected.append(HeadChunk(minTimeMs: openMinTimeMs, maxTimeMs: maxTimeMs, bytes: openChunk.bytes))
         }
-        return SeriesSnapshot(
-            chunks: selected, outOfOrder: outOfOrder, newest: maxTimeMs == .min ? nil : Sample(timestampMs: maxTimeMs, value: lastValue),
-            previous: previous.timestampMs == .min ? nil : previous
-        )
+        return SeriesSnapshot(chunks: selected, outOfOrder: outOfOrder)
     }
 
     /// Number of chunks, open chunk included.
@@ -155,11 +152,6 @@ package struct SeriesSnapshot: Sendable {
     package var chunks: [HeadChunk]
     /// Out-of-order samples, sorted.
     package var outOfOrder: [Sample]
-    /// The series' newest in-order sample (in `chunks` when they reach that far), known
-    /// without decoding; nil when the series has none.
-    package var newest: Sample?
-    /// The in-order sample before ``newest``, nil when there is none.
-    package var previous: Sample?
 }
 
 /// A series in the head: immutable identity plus locked mutable state.
