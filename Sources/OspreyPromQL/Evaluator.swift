@@ -4,7 +4,7 @@ import OspreyPromQLParser
 import OspreyStorage
 
 /// One query's evaluation: prefetched selector data and per-step evaluation.
-struct Evaluator {
+struct Evaluator: Sendable {
     let engine: PromQLEngine
     let context: QueryContext
     let startMs: Int64
@@ -29,6 +29,17 @@ struct Evaluator {
             try context.check()
             data[selector] = try SelectedSeries.select(engine.queryable, matchers: selector.matchers, minMs: window.low, maxMs: window.high, streamable: engine.streamsSeries)
         }
+    }
+
+    /// A rough upper bound of the samples an evaluation over `steps` steps touches: every
+    /// selected series' window at one sample per 10 s, plus a point per series and step.
+    func estimatedSamples(steps: Int) -> Int {
+        var total = 0
+        for selected in data.values {
+            let perSeries = Int(min(selected.windowMs / 10_000, 1 << 20)) + 1 + steps
+            total = total.addingReportingOverflow(selected.stored.count.multipliedReportingOverflow(by: perSeries).partialValue).partialValue
+        }
+        return total
     }
 
     /// A selector's series with their samples (decoded on first use).

@@ -23,19 +23,40 @@ package struct PromQLEngine: Sendable {
 
     /// An instant query at `timestampMs`.
     package func instantQuery(_ expr: Expr, atMs timestampMs: Int64, context: QueryContext = QueryContext()) throws(PromQLError) -> PromQLValue {
+        try prepareInstantQuery(expr, atMs: timestampMs, context: context).evaluate()
+    }
+
+    /// An instant query with its series selected (index work only), to be evaluated.
+    package func prepareInstantQuery(_ expr: Expr, atMs timestampMs: Int64, context: QueryContext = QueryContext()) throws(PromQLError) -> PreparedQuery<PromQLValue> {
         let evaluator = try Evaluator(engine: self, context: context, expr: expr, startMs: timestampMs, endMs: timestampMs, stepMs: 1)
-        let value = try evaluator.evaluate(expr, at: timestampMs)
-        if case .vector(let elements) = value { return .vector(try finalizeNames(elements)) }
-        return value
+        return PreparedQuery(estimatedSamples: evaluator.estimatedSamples(steps: 1)) { () throws(PromQLError) in
+            let value = try evaluator.evaluate(expr, at: timestampMs)
+            if case .vector(let elements) = value { return .vector(try finalizeNames(elements)) }
+            return value
+        }
     }
 
     /// A range query: the expression at `startMs, startMs+stepMs, … ≤ endMs`, as a matrix.
     package func rangeQuery(_ expr: Expr, startMs: Int64, endMs: Int64, stepMs: Int64, context: QueryContext = QueryContext()) throws(PromQLError) -> [SeriesPoints] {
+        try prepareRangeQuery(expr, startMs: startMs, endMs: endMs, stepMs: stepMs, context: context).evaluate()
+    }
+
+    /// A range query with its series selected (index work only), to be evaluated.
+    package func prepareRangeQuery(
+        _ expr: Expr, startMs: Int64, endMs: Int64, stepMs: Int64, context: QueryContext = QueryContext()
+    ) throws(PromQLError) -> PreparedQuery<[SeriesPoints]> {
         guard stepMs > 0 else { throw PromQLError(code: .execution, message: "zero or negative query resolution step widths are not accepted") }
         guard expr.type == .scalar || expr.type == .vector else {
             throw PromQLError(code: .execution, message: "invalid expression type \"\(expr.type.rawValue)\" for range query, must be Scalar or instant Vector")
         }
         let evaluator = try Evaluator(engine: self, context: context, expr: expr, startMs: startMs, endMs: endMs, stepMs: stepMs)
+        let stepCount = Int((endMs - startMs) / stepMs) + 1
+        return PreparedQuery(estimatedSamples: evaluator.estimatedSamples(steps: stepCount)) { () throws(PromQLError) in
+            try evaluateRange(evaluator, expr, startMs: startMs, endMs: endMs, stepMs: stepMs, context: context)
+        }
+    }
+
+    private func evaluateRange(_ evaluator: Evaluator, _ expr: Expr, startMs: Int64, endMs: Int64, stepMs: Int64, context: QueryContext) throws(PromQLError) -> [SeriesPoints] {
         var steps: [Int64] = []
         var timestamp = startMs
         while timestamp <= endMs {
@@ -80,6 +101,25 @@ package struct PromQLEngine: Sendable {
             if !points.isEmpty { out.append(SeriesPoints(labels: one.labels, points: points)) }
         }
         return out.sorted { $0.labels < $1.labels }
+    }
+}
+
+/// A query whose series are selected: what is left is evaluation, whose size the selection
+/// lets one guess before deciding where to run it.
+package struct PreparedQuery<Value: Sendable>: Sendable {
+    /// A rough upper bound of the samples the evaluation will touch (series × samples in
+    /// their windows, assuming scrapes no denser than every 10 s, plus series × steps).
+    package let estimatedSamples: Int
+    private let body: @Sendable () throws(PromQLError) -> Value
+
+    init(estimatedSamples: Int, _ body: @escaping @Sendable () throws(PromQLError) -> Value) {
+        self.estimatedSamples = estimatedSamples
+        self.body = body
+    }
+
+    /// Evaluates the query.
+    package func evaluate() throws(PromQLError) -> Value {
+        try body()
     }
 }
 

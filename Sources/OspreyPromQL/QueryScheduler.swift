@@ -38,6 +38,57 @@ package final class QueryScheduler: Sendable {
         return try result.get()
     }
 
+    /// Evaluations estimated to touch at most this many samples run on the caller's thread:
+    /// about a millisecond of work, less than the two thread hops of running it elsewhere.
+    package static let inlineSamples = 100_000
+
+    /// Runs a query once a slot is free: `prepare` (selecting series: index work only) on the
+    /// calling task, then the evaluation there too when it is small (``inlineSamples``, and
+    /// the selection took under a millisecond), else off the cooperative pool like
+    /// ``run(_:_:)``. Cancelling the calling task cancels the query.
+    package func run<T: Sendable>(
+        _ context: QueryContext, prepare: @escaping @Sendable () throws(PromQLError) -> PreparedQuery<T>
+    ) async throws(PromQLError) -> T {
+        let result: Result<T, PromQLError> = await withTaskCancellationHandler {
+            guard await gate.acquire() else {
+                return .failure(PromQLError(code: .canceled, message: "query was canceled in query queue"))
+            }
+            let started = DispatchTime.now().uptimeNanoseconds
+            let prepared: PreparedQuery<T>
+            do throws(PromQLError) {
+                prepared = try prepare()
+            } catch {
+                gate.release()
+                return .failure(error)
+            }
+            if prepared.estimatedSamples <= Self.inlineSamples && DispatchTime.now().uptimeNanoseconds - started < 1_000_000 {
+                let result: Result<T, PromQLError>
+                do throws(PromQLError) {
+                    result = .success(try prepared.evaluate())
+                } catch {
+                    result = .failure(error)
+                }
+                gate.release()
+                return result
+            }
+            return await withCheckedContinuation { continuation in
+                queue.async { [gate] in
+                    let result: Result<T, PromQLError>
+                    do throws(PromQLError) {
+                        result = .success(try prepared.evaluate())
+                    } catch {
+                        result = .failure(error)
+                    }
+                    gate.release()
+                    continuation.resume(returning: result)
+                }
+            }
+        } onCancel: {
+            context.cancel()
+        }
+        return try result.get()
+    }
+
     /// A counting semaphore for tasks, first come first served: a lock, not an actor, so that
     /// a free permit costs no hop and a finished query hands its permit on from its thread.
     private final class Gate: Sendable {

@@ -1,5 +1,8 @@
 import Dispatch
 import Foundation
+import OspreyModel
+import OspreyPromQLParser
+import OspreyTestSupport
 @testable import OspreyPromQL
 import Synchronization
 import Testing
@@ -39,6 +42,29 @@ struct QuerySchedulerTests {
         hold.signal()
         #expect(try await blocker.value == 1)
         // The permit came back: the next query runs.
+        #expect(try await scheduler.run(QueryContext()) { () throws(PromQLError) -> Int in 3 } == 3)
+    }
+}
+
+extension QuerySchedulerTests {
+    @Test func preparedQueriesRunInlineOrOffThePoolAndAlwaysReturnTheirPermit() async throws {
+        let scheduler = QueryScheduler(maxConcurrency: 1)
+        let engine = PromQLEngine(queryable: ReferenceStore())
+        let expr = try PromQLParser.parse("vector(1) + 1")
+        // Small: evaluated on the caller's thread.
+        let small = try await scheduler.run(QueryContext()) { () throws(PromQLError) in try engine.prepareInstantQuery(expr, atMs: 0) }
+        #expect(small == .vector([VectorElement(labels: .empty, timestampMs: 0, value: 2)]))
+        // Estimated large: evaluated off the cooperative pool, same answer.
+        let large = try await scheduler.run(QueryContext()) { () throws(PromQLError) in
+            PreparedQuery(estimatedSamples: .max) { () throws(PromQLError) in try engine.instantQuery(expr, atMs: 0) }
+        }
+        #expect(large == small)
+        // A failing selection gives its permit back: the next query still runs.
+        await #expect(throws: PromQLError.self) {
+            try await scheduler.run(QueryContext()) { () throws(PromQLError) -> PreparedQuery<Int> in
+                throw PromQLError(code: .execution, message: "no")
+            }
+        }
         #expect(try await scheduler.run(QueryContext()) { () throws(PromQLError) -> Int in 3 } == 3)
     }
 }

@@ -49,7 +49,7 @@ struct QueryAPI: Sendable {
         let context = QueryContext(query: text, limits: options.limits)
         let engine = options.engine(queryable)
         let started = DispatchTime.now()
-        let value = try await run(context, requestContext) { () throws(PromQLError) in try engine.instantQuery(expr, atMs: timestamp, context: context) }
+        let value = try await run(context, requestContext) { () throws(PromQLError) in try engine.prepareInstantQuery(expr, atMs: timestamp, context: context) }
         return QueryResultJSON.response(value, limit: options.limit, report: context.report, stats: options.stats, started: started)
     }
 
@@ -77,7 +77,7 @@ struct QueryAPI: Sendable {
         let engine = options.engine(queryable)
         let started = DispatchTime.now()
         let matrix = try await run(context, requestContext) { () throws(PromQLError) in
-            try engine.rangeQuery(expr, startMs: start, endMs: end, stepMs: step, context: context)
+            try engine.prepareRangeQuery(expr, startMs: start, endMs: end, stepMs: step, context: context)
         }
         return QueryResultJSON.response(.matrix(matrix), limit: options.limit, report: context.report, stats: options.stats, started: started)
     }
@@ -85,7 +85,7 @@ struct QueryAPI: Sendable {
     /// Runs an evaluation on the scheduler; the query is canceled when the client's
     /// connection closes first.
     private func run<T: Sendable>(
-        _ context: QueryContext, _ requestContext: OspreyRequestContext, _ body: @escaping @Sendable () throws(PromQLError) -> T
+        _ context: QueryContext, _ requestContext: OspreyRequestContext, _ prepare: @escaping @Sendable () throws(PromQLError) -> PreparedQuery<T>
     ) async throws -> T {
         // The server allows half-closed connections, so a client hanging up shows only as an
         // `inputClosed` event at the head of the pipeline: watch for it while the query runs.
@@ -97,7 +97,7 @@ struct QueryAPI: Sendable {
         }
         defer { _ = channel.eventLoop.submit { channel.pipeline.syncOperations.removeHandler(watcher, promise: nil) } }
         do {
-            return try await scheduler.run(context, body)
+            return try await scheduler.run(context, prepare: prepare)
         } catch {
             throw Self.apiError(error)
         }
