@@ -1,0 +1,181 @@
+import Foundation
+import OspreyEncoding
+package import OspreyModel
+package import OspreyStorage
+
+/// An immutable block on disk, opened for reading: `meta.json` parsed, `index` and the chunk
+/// segments mapped into memory (their pages read by the kernel on demand).
+package final class Block: Sendable {
+    package let directory: String
+    package let meta: BlockMeta
+    let index: IndexReader
+    private let segments: [MappedFile]
+
+    /// Opens the block in `directory`; a missing or damaged part is an error naming the block.
+    package init(directory: String) throws(BlockError) {
+        self.directory = directory
+        let metaPath = BlockFiles.join(directory, "meta.json")
+        let metaFile = try MappedFile(path: metaPath)
+        meta = try BlockMeta.decode(Array(metaFile.bytes), path: metaPath)
+        index = try IndexReader(path: BlockFiles.join(directory, "index"))
+        let chunksDirectory = BlockFiles.join(directory, "chunks")
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: chunksDirectory)) ?? [])
+            .filter { !$0.isEmpty && $0.allSatisfy(\.isNumber) }.sorted()
+        var segments: [MappedFile] = []
+        for name in names {
+            let segment = try MappedFile(path: BlockFiles.join(chunksDirectory, name))
+            guard segment.bytes.count >= 8, IndexReader.bigEndian32(segment.bytes, 0) == ChunkSegmentWriter.magic else {
+                throw BlockError(.corrupt, "\(segment.path): not a chunk segment")
+            }
+            segments.append(segment)
+        }
+        self.segments = segments
+    }
+
+    /// A querier over `[minTimeMs, maxTimeMs]`.
+    package func querier(minTimeMs: Int64, maxTimeMs: Int64) -> BlockQuerier {
+        BlockQuerier(block: self, minTimeMs: minTimeMs, maxTimeMs: maxTimeMs)
+    }
+
+    /// The XOR chunk at `reference`, its CRC checked, copied out of the mapping.
+    func chunk(_ reference: UInt64) throws(BlockError) -> [UInt8] {
+        let segmentIndex = Int(reference >> 32)
+        let offset = Int(reference & 0xFFFF_FFFF)
+        guard segmentIndex < segments.count else { throw BlockError(.corrupt, "\(directory): chunk reference \(reference) names a missing segment") }
+        let bytes = segments[segmentIndex].bytes
+        guard offset >= 8, offset < bytes.count else { throw BlockError(.corrupt, "\(segments[segmentIndex].path): chunk offset \(offset) outside the segment") }
+        var reader = ByteReader(UnsafeRawBufferPointer(rebasing: bytes[offset...]), baseOffset: offset)
+        let length: Int
+        do {
+            length = Int(try reader.readUVarint())
+        } catch {
+            throw BlockError(.corrupt, "\(segments[segmentIndex].path): \(error)")
+        }
+        let start = offset + reader.offset
+        guard start + 1 + length + 4 <= bytes.count else { throw BlockError(.corrupt, "\(segments[segmentIndex].path): chunk at \(offset) runs past the end of the segment") }
+        let encodingAndData = UnsafeRawBufferPointer(rebasing: bytes[start..<(start + 1 + length)])
+        guard CRC32C.checksum(encodingAndData) == IndexReader.bigEndian32(bytes, start + 1 + length) else {
+            throw BlockError(.corrupt, "\(segments[segmentIndex].path): chunk at \(offset) fails its checksum")
+        }
+        guard bytes[start] == ChunkSegmentWriter.xorEncoding else {
+            throw BlockError(.corrupt, "\(segments[segmentIndex].path): chunk at \(offset) has encoding \(bytes[start]); only XOR (1) is read")
+        }
+        return Array(UnsafeRawBufferPointer(rebasing: encodingAndData[1...]))
+    }
+}
+
+/// Reads a block over a time range (the block's ``MetricQuerier``).
+package final class BlockQuerier: MetricQuerier {
+    private let block: Block
+    private let minTimeMs: Int64
+    private let maxTimeMs: Int64
+
+    init(block: Block, minTimeMs: Int64, maxTimeMs: Int64) {
+        self.block = block
+        self.minTimeMs = minTimeMs
+        self.maxTimeMs = maxTimeMs
+    }
+
+    package func select(sorted: Bool, hints: SelectHints?, matchers: [LabelMatcher]) throws(StorageError) -> any SeriesSet {
+        let low = max(minTimeMs, hints?.startMs ?? .min)
+        let high = min(maxTimeMs, hints?.endMs ?? .max)
+        var result: [any StoredSeries] = []
+        do {
+            // References ascend in label order: the result is sorted already.
+            for reference in try block.index.postings(matching: matchers) {
+                let entry = try block.index.series(reference)
+                let chunks = entry.chunks.filter { $0.maxTimeMs >= low && $0.minTimeMs <= high }
+                guard !chunks.isEmpty else { continue }
+                result.append(BlockStoredSeries(labels: entry.labels, block: block, chunks: hints?.seriesOnly == true ? [] : chunks, minTimeMs: low, maxTimeMs: high))
+                if let limit = hints?.limit, limit > 0, result.count >= limit { break }
+            }
+        } catch {
+            throw StorageError(code: .io, message: "block \(block.meta.ulid): \(error)")
+        }
+        return BlockSeriesSet(result)
+    }
+
+    package func labelValues(_ name: String, matchers: [LabelMatcher], limit: Int) throws(StorageError) -> [String] {
+        var values: [String]
+        if matchers.isEmpty {
+            values = block.index.labelValues(name)
+        } else {
+            var set = Set<String>()
+            let series = try select(sorted: false, hints: SelectHints(startMs: minTimeMs, endMs: maxTimeMs, seriesOnly: true), matchers: matchers)
+            while let one = try series.next() { if let value = one.labels[name] { set.insert(value) } }
+            values = set.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        }
+        if limit > 0 && values.count > limit { values.removeLast(values.count - limit) }
+        return values
+    }
+
+    package func labelNames(matchers: [LabelMatcher], limit: Int) throws(StorageError) -> [String] {
+        var names: [String]
+        if matchers.isEmpty {
+            names = block.index.labelNames
+        } else {
+            var set = Set<String>()
+            let series = try select(sorted: false, hints: SelectHints(startMs: minTimeMs, endMs: maxTimeMs, seriesOnly: true), matchers: matchers)
+            while let one = try series.next() { for label in one.labels.labels { set.insert(label.name) } }
+            names = set.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        }
+        if limit > 0 && names.count > limit { names.removeLast(names.count - limit) }
+        return names
+    }
+
+    package func close() {}
+}
+
+/// A series set over an array.
+final class BlockSeriesSet: SeriesSet {
+    private var items: [any StoredSeries]
+    private var index = 0
+    let warnings: [String] = []
+
+    init(_ items: [any StoredSeries]) {
+        self.items = items
+    }
+
+    func next() throws(StorageError) -> (any StoredSeries)? {
+        guard index < items.count else { return nil }
+        defer { index += 1 }
+        return items[index]
+    }
+}
+
+/// One series of a block: its chunks are read (and checked) when its samples are.
+final class BlockStoredSeries: StoredSeries, Sendable {
+    let labels: Labels
+    private let block: Block
+    private let chunks: [IndexWriter.ChunkMeta]
+    private let minTimeMs: Int64
+    private let maxTimeMs: Int64
+
+    init(labels: Labels, block: Block, chunks: [IndexWriter.ChunkMeta], minTimeMs: Int64, maxTimeMs: Int64) {
+        self.labels = labels
+        self.block = block
+        self.chunks = chunks
+        self.minTimeMs = minTimeMs
+        self.maxTimeMs = maxTimeMs
+    }
+
+    /// The chunks' bytes. The sample iterator contract has no error channel: a chunk that
+    /// cannot be read or fails its checksum ends the series' samples there.
+    private var headChunks: [HeadChunk] {
+        var out: [HeadChunk] = []
+        out.reserveCapacity(chunks.count)
+        for chunk in chunks {
+            guard let bytes = try? block.chunk(chunk.ref) else { break }
+            out.append(HeadChunk(minTimeMs: chunk.minTimeMs, maxTimeMs: chunk.maxTimeMs, bytes: bytes))
+        }
+        return out
+    }
+
+    func iterator(reusing previous: (any SampleIterator)?) -> any SampleIterator {
+        HeadSampleIterator(snapshot: SeriesSnapshot(chunks: headChunks, outOfOrder: []), minTimeMs: minTimeMs, maxTimeMs: maxTimeMs)
+    }
+
+    func appendFloats(to buffer: inout [Sample]) {
+        HeadSampleIterator.appendChunks(headChunks, minTimeMs: minTimeMs, maxTimeMs: maxTimeMs, to: &buffer)
+    }
+}
