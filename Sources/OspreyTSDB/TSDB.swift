@@ -1,10 +1,12 @@
 import Foundation
 package import Logging
+import Synchronization
 package import OspreyModel
 package import OspreyStorage
 
-/// The embedded metrics engine: a head with its WAL in a data directory laid out as
-/// Prometheus' (`DIR/wal/…`), so Prometheus and Osprey open each other's directories.
+/// The embedded metrics engine: a head with its WAL and the persisted blocks, in a data
+/// directory laid out as Prometheus' (`DIR/wal/…`, `DIR/<ULID>/…`), so Prometheus and Osprey
+/// open each other's directories.
 ///
 /// Implements the storage contracts; everything above sees only those.
 package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvider {
@@ -14,16 +16,22 @@ package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvi
     package let head: Head
     /// What the WAL replay at open found.
     package let replayReport: WALReplayReport
+    /// The blocks, by time.
+    private let blocks: Mutex<[Block]>
     private let logger: Logger
     private let lock: DirectoryLock
 
-    private init(directory: String, lock: DirectoryLock, head: Head, replayReport: WALReplayReport, logger: Logger) {
+    private init(directory: String, lock: DirectoryLock, head: Head, blocks: [Block], replayReport: WALReplayReport, logger: Logger) {
         self.directory = directory
         self.lock = lock
         self.head = head
+        self.blocks = Mutex(blocks)
         self.replayReport = replayReport
         self.logger = logger
     }
+
+    /// The blocks currently read, by time.
+    package var loadedBlocks: [Block] { blocks.withLock { $0 } }
 
     /// Opens (or creates) the data directory, replays its WAL (repairing a torn or corrupt
     /// tail) and starts a new WAL segment. Throws `.io` when the directory cannot be used.
@@ -35,20 +43,56 @@ package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvi
             throw StorageError(code: .io, message: "cannot create data directory \(walDirectory)", cause: error)
         }
         let lock = try DirectoryLock(directory: directory)
+        let blocks = openBlocks(in: directory, logger: logger)
         let metrics = HeadMetrics()
         let replayHead = Head(options: options, wal: nil, metrics: metrics)
         let report = try WALReplay.replay(directory: walDirectory, into: replayHead, logger: logger)
         let wal = try HeadWAL.open(directory: walDirectory, options: options, metrics: metrics)
         let head = Head(adopting: replayHead, wal: wal)
-        return TSDB(directory: directory, lock: lock, head: head, replayReport: report, logger: logger)
+        // As in Prometheus: samples older than the newest block belong to blocks, not the head.
+        if let newest = blocks.map(\.meta.maxTime).max() {
+            head.minValidTimeMs.store(max(head.minValidTimeMs.load(ordering: .relaxed), newest), ordering: .relaxed)
+        }
+        return TSDB(directory: directory, lock: lock, head: head, blocks: blocks, replayReport: report, logger: logger)
+    }
+
+    /// The blocks in `directory`, by time: leftovers of interrupted writes and deletions
+    /// (`*.tmp-for-creation`, `*.tmp-for-deletion`) are removed, and a block that cannot be
+    /// opened is logged with its ID and skipped.
+    static func openBlocks(in directory: String, logger: Logger) -> [Block] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        var blocks: [Block] = []
+        for name in names.sorted() {
+            let path = (directory as NSString).appendingPathComponent(name)
+            if name.hasSuffix(BlockWriter.temporarySuffix) || name.hasSuffix(".tmp-for-deletion") {
+                do {
+                    try FileManager.default.removeItem(atPath: path)
+                    logger.info("removed an unfinished block directory", metadata: ["directory": "\(name)"])
+                } catch {
+                    logger.error("cannot remove an unfinished block directory", metadata: ["directory": "\(name)", "error": "\(error)"])
+                }
+                continue
+            }
+            guard ULID(name) != nil else { continue }
+            do {
+                blocks.append(try Block(directory: path))
+            } catch {
+                logger.error("skipping a block that cannot be read", metadata: ["block": "\(name)", "error": "\(error)"])
+            }
+        }
+        return blocks.sorted { ($0.meta.minTime, $0.meta.ulid) < ($1.meta.minTime, $1.meta.ulid) }
     }
 
     package func appender() -> any MetricAppender {
         head.appender()
     }
 
+    /// The head's querier, merged with the blocks' that overlap the range.
     package func querier(minTimeMs: Int64, maxTimeMs: Int64) throws(StorageError) -> any MetricQuerier {
-        HeadQuerier(head: head, minTimeMs: minTimeMs, maxTimeMs: maxTimeMs)
+        let headQuerier = HeadQuerier(head: head, minTimeMs: minTimeMs, maxTimeMs: maxTimeMs)
+        let overlapping = blocks.withLock { blocks in blocks.filter { $0.meta.minTime <= maxTimeMs && $0.meta.maxTime > minTimeMs } }
+        guard !overlapping.isEmpty else { return headQuerier }
+        return MergeQuerier(overlapping.map { $0.querier(minTimeMs: minTimeMs, maxTimeMs: maxTimeMs) } + [headQuerier])
     }
 
     package func headStatistics(limit: Int) -> HeadStatistics {

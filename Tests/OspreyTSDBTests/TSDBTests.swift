@@ -40,6 +40,40 @@ struct TSDBTests {
         await reopened.close()
     }
 
+    @Test func blocksAndTheHeadAreReadAsOneStore() async throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // Two hours in a block, the next hour in the head (WAL); a series in both.
+        let series = try await BlockWriterTests.headSeries(seriesCount: 6)
+        let meta = try BlockWriter.write(series.map { BlockWriter.Series(labels: $0.labels, chunks: $0.chunks) }, minTimeMs: 0, maxTimeMs: 7_200_000, into: directory)
+        // Leftovers of an interrupted write, and a block that cannot be read.
+        try FileManager.default.createDirectory(atPath: directory + "/01JD3Y8M6V4Q7Z3T9K2W5R1N0A.tmp-for-creation/chunks", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: directory + "/01JD3Y8M6V4Q7Z3T9K2W5R1N0B", withIntermediateDirectories: true)
+        let tsdb = try TSDB.open(directory: directory, options: TSDBOptions(), logger: Logger(label: "test"))
+        #expect(tsdb.loadedBlocks.map(\.meta.ulid) == [meta.ulid])
+        #expect(!FileManager.default.fileExists(atPath: directory + "/01JD3Y8M6V4Q7Z3T9K2W5R1N0A.tmp-for-creation"))
+        let appender = tsdb.appender()
+        let shared = series[0].labels
+        let fresh = Labels(["__name__": "only_in_head"])
+        for step in 0..<240 {
+            _ = try appender.append(nil, labels: shared, timestampMs: 7_200_000 + Int64(step) * 15_000, value: Double(step))
+            _ = try appender.append(nil, labels: fresh, timestampMs: 7_200_000 + Int64(step) * 15_000, value: 1)
+        }
+        _ = try await appender.commit()
+        // Older than the newest block: out of bounds, as in Prometheus.
+        #expect(throws: StorageError.self) { try tsdb.appender().append(nil, labels: shared, timestampMs: 7_199_999, value: 1) }
+        let read = try readAll(tsdb, matchers: [matcher(.regexMatch, "__name__", ".+")])
+        #expect(read.count == 7)
+        #expect(read[shared]?.count == 460 + 240)
+        #expect(read[shared]?.map(\.timestampMs) == (series[0].samples.map(\.timestampMs) + (0..<240).map { 7_200_000 + Int64($0) * 15_000 }))
+        #expect(read[fresh]?.count == 240)
+        for one in series.dropFirst() { #expect(read[one.labels]?.map(\.timestampMs) == one.samples.map(\.timestampMs)) }
+        // A range inside the block only reads the block.
+        let early = try readAll(tsdb, matchers: [matcher(.equal, "__name__", "temperature")], minTimeMs: 0, maxTimeMs: 1_000_000)
+        #expect(early.count == 3 && early.values.allSatisfy { $0.allSatisfy { $0.timestampMs <= 1_000_000 } })
+        await tsdb.close()
+    }
+
     @Test func aSecondOpenOfTheSameDirectoryIsRefused() throws {
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

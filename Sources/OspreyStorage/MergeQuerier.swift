@@ -1,0 +1,152 @@
+package import OspreyModel
+
+/// Reads several queriers as one (Prometheus' `storage.NewMergeQuerier`): series with the same
+/// labels in several sources (a block and the head, overlapping blocks) become one series
+/// whose samples are merged by time, a timestamp present twice kept once (the first source's).
+package final class MergeQuerier: MetricQuerier {
+    private let queriers: [any MetricQuerier]
+
+    /// Merges `queriers`, earlier ones winning duplicate timestamps.
+    package init(_ queriers: [any MetricQuerier]) {
+        self.queriers = queriers
+    }
+
+    package func select(sorted: Bool, hints: SelectHints?, matchers: [LabelMatcher]) throws(StorageError) -> any SeriesSet {
+        var bySource: [[any StoredSeries]] = []
+        var warnings: [String] = []
+        for querier in queriers {
+            let set = try querier.select(sorted: true, hints: hints, matchers: matchers)
+            var list: [any StoredSeries] = []
+            while let series = try set.next() { list.append(series) }
+            warnings += set.warnings
+            bySource.append(list)
+        }
+        // Merge the sorted lists, grouping equal label sets.
+        var positions = [Int](repeating: 0, count: bySource.count)
+        var out: [any StoredSeries] = []
+        while true {
+            var smallest: Labels?
+            for (source, list) in bySource.enumerated() where positions[source] < list.count {
+                let labels = list[positions[source]].labels
+                if smallest.map({ labels < $0 }) ?? true { smallest = labels }
+            }
+            guard let labels = smallest else { break }
+            var parts: [any StoredSeries] = []
+            for (source, list) in bySource.enumerated() where positions[source] < list.count && list[positions[source]].labels == labels {
+                parts.append(list[positions[source]])
+                positions[source] += 1
+            }
+            out.append(parts.count == 1 ? parts[0] : MergedSeries(labels: labels, parts: parts))
+            if let limit = hints?.limit, limit > 0, out.count >= limit { break }
+        }
+        return MergedSeriesSet(out, warnings: warnings)
+    }
+
+    package func labelValues(_ name: String, matchers: [LabelMatcher], limit: Int) throws(StorageError) -> [String] {
+        var values = Set<String>()
+        for querier in queriers { values.formUnion(try querier.labelValues(name, matchers: matchers, limit: 0)) }
+        var sorted = values.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        if limit > 0 && sorted.count > limit { sorted.removeLast(sorted.count - limit) }
+        return sorted
+    }
+
+    package func labelNames(matchers: [LabelMatcher], limit: Int) throws(StorageError) -> [String] {
+        var names = Set<String>()
+        for querier in queriers { names.formUnion(try querier.labelNames(matchers: matchers, limit: 0)) }
+        var sorted = names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        if limit > 0 && sorted.count > limit { sorted.removeLast(sorted.count - limit) }
+        return sorted
+    }
+
+    package func close() {
+        for querier in queriers { querier.close() }
+    }
+}
+
+/// A series stored in several places, read as one.
+final class MergedSeries: StoredSeries {
+    let labels: Labels
+    private let parts: [any StoredSeries]
+
+    init(labels: Labels, parts: [any StoredSeries]) {
+        self.labels = labels
+        self.parts = parts
+    }
+
+    func iterator(reusing previous: (any SampleIterator)?) -> any SampleIterator {
+        var samples: [Sample] = []
+        appendFloats(to: &samples)
+        return ArraySampleIterator(samples)
+    }
+
+    /// The parts' samples merged by time; of equal timestamps the earliest part's is kept.
+    func appendFloats(to buffer: inout [Sample]) {
+        var merged: [Sample] = []
+        for part in parts {
+            var samples: [Sample] = []
+            part.appendFloats(to: &samples)
+            if merged.isEmpty {
+                merged = samples
+                continue
+            }
+            var result: [Sample] = []
+            result.reserveCapacity(merged.count + samples.count)
+            var i = 0
+            var j = 0
+            while i < merged.count || j < samples.count {
+                if j >= samples.count || (i < merged.count && merged[i].timestampMs <= samples[j].timestampMs) {
+                    if j < samples.count && merged[i].timestampMs == samples[j].timestampMs { j += 1 }
+                    result.append(merged[i])
+                    i += 1
+                } else {
+                    result.append(samples[j])
+                    j += 1
+                }
+            }
+            merged = result
+        }
+        buffer.append(contentsOf: merged)
+    }
+}
+
+/// Iterates samples held in an array (sorted by time).
+final class ArraySampleIterator: SampleIterator {
+    private let samples: [Sample]
+    private var index = -1
+
+    init(_ samples: [Sample]) {
+        self.samples = samples
+    }
+
+    var floatSample: Sample { samples[index] }
+    var timestampMs: Int64 { samples[index].timestampMs }
+    var histogramSample: (timestampMs: Int64, histogram: FloatHistogram) { (timestampMs, FloatHistogram(schema: 0, count: 0, sum: 0)) }
+
+    func next() -> SampleValueType {
+        index += 1
+        return index < samples.count ? .float : .none
+    }
+
+    func seek(to timestampMs: Int64) -> SampleValueType {
+        if index < 0 { index = 0 }
+        while index < samples.count && samples[index].timestampMs < timestampMs { index += 1 }
+        return index < samples.count ? .float : .none
+    }
+}
+
+final class MergedSeriesSet: SeriesSet {
+    private let items: [any StoredSeries]
+    private var index = 0
+    let warnings: [String]
+
+    init(_ items: [any StoredSeries], warnings: [String]) {
+        self.items = items
+        self.warnings = warnings
+    }
+
+    func next() throws(StorageError) -> (any StoredSeries)? {
+        guard index < items.count else { return nil }
+        defer { index += 1 }
+        return items[index]
+    }
+}
