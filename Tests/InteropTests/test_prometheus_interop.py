@@ -1,6 +1,7 @@
 """A real Prometheus 2.42 (Debian) and Osprey side by side: remote write, remote read, and
 each opening the other's data directory after kill -9."""
 import os
+import subprocess
 import shutil
 import time
 
@@ -98,3 +99,40 @@ def test_prometheus_serves_an_osprey_data_directory_after_kill9(start_osprey, st
     result = prom_query(prometheus, "migrated[1h]")
     got = {r["metric"]["instance"]: [(round(float(t) * 1000), float(v)) for t, v in r["values"]] for r in result}
     assert got == written
+
+
+def query_range(server, query, start, end, step):
+    response = requests.get(server.url + "/api/v1/query_range",
+                            params={"query": query, "start": start, "end": end, "step": step}, timeout=30)
+    assert response.status_code == 200, response.text
+    return {tuple(sorted(r["metric"].items())): r["values"] for r in response.json()["data"]["result"]}
+
+
+def test_osprey_serves_the_blocks_and_head_of_a_prometheus_data_directory(start_osprey, start_prometheus, workdir):
+    data_dir = os.path.join(workdir, "prometheus-with-blocks")
+    os.makedirs(data_dir)
+    # Blocks written by Prometheus' own code: promtool's OpenMetrics backfill, 6 h to 1 h ago.
+    now = int(time.time())
+    start = now - 6 * 3600 - now % 60
+    lines = ["# TYPE backfilled_total counter"]
+    for instance in range(5):
+        for step in range(0, 5 * 3600, 30):
+            lines.append('backfilled_total{instance="i%d"} %d %d' % (instance, step * (instance + 1), start + step))
+    lines.append("# EOF")
+    backfill = os.path.join(workdir, "backfill.om")
+    with open(backfill, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", backfill, data_dir], check=True, capture_output=True)
+    # And a head: Prometheus scraping itself into the same directory.
+    prometheus = start_prometheus(SELF_SCRAPE, data_dir=data_dir)
+    wait_until(lambda: len(prom_query(prometheus, "up[1m]")[0]["values"]) >= 5, timeout=60, what="Prometheus samples")
+    end = int(time.time())
+    expected_blocks = query_range(prometheus, "backfilled_total", start, start + 5 * 3600, 60)
+    expected_head = query_range(prometheus, 'up{job="prometheus"}', end - 60, end, 1)
+    assert len(expected_blocks) == 5 and all(len(v) >= 300 for v in expected_blocks.values())
+    prometheus.kill9()
+
+    osprey = start_osprey(data_dir=data_dir)
+    assert query_range(osprey, "backfilled_total", start, start + 5 * 3600, 60) == expected_blocks
+    got_head = query_range(osprey, 'up{job="prometheus"}', end - 60, end, 1)
+    assert got_head == expected_head
