@@ -83,7 +83,7 @@ let package = Package(
         .executableTarget(
             name: "osprey",
             dependencies: [
-                "OspreyServer",
+                "OspreyServer", "OspreyTSDB", "OspreyStorage", "OspreyModel", "OspreyPromQLParser",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -19,9 +19,10 @@ package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvi
     /// The blocks, by time.
     private let blocks: Mutex<[Block]>
     private let logger: Logger
-    private let lock: DirectoryLock
+    /// Held while the directory is open for writing; nil when opened read-only.
+    private let lock: DirectoryLock?
 
-    private init(directory: String, lock: DirectoryLock, head: Head, blocks: [Block], replayReport: WALReplayReport, logger: Logger) {
+    private init(directory: String, lock: DirectoryLock?, head: Head, blocks: [Block], replayReport: WALReplayReport, logger: Logger) {
         self.directory = directory
         self.lock = lock
         self.head = head
@@ -56,15 +57,30 @@ package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvi
         return TSDB(directory: directory, lock: lock, head: head, blocks: blocks, replayReport: report, logger: logger)
     }
 
+    /// Opens `directory` for reading only, as `promtool` does: its blocks, and its WAL
+    /// replayed into a head; nothing is written, removed or locked, so a running server may
+    /// keep using the directory.
+    package static func openReadOnly(directory: String, logger: Logger) throws(StorageError) -> TSDB {
+        guard FileManager.default.fileExists(atPath: directory) else {
+            throw StorageError(code: .io, message: "data directory \(directory) does not exist")
+        }
+        let blocks = openBlocks(in: directory, removingUnfinished: false, logger: logger)
+        let head = Head(options: TSDBOptions(), wal: nil)
+        let walDirectory = (directory as NSString).appendingPathComponent("wal")
+        let report = FileManager.default.fileExists(atPath: walDirectory)
+            ? try WALReplay.replay(directory: walDirectory, into: head, logger: logger, readOnly: true) : WALReplayReport(statistics: WALReplayStatistics())
+        return TSDB(directory: directory, lock: nil, head: head, blocks: blocks, replayReport: report, logger: logger)
+    }
+
     /// The blocks in `directory`, by time: leftovers of interrupted writes and deletions
-    /// (`*.tmp-for-creation`, `*.tmp-for-deletion`) are removed, and a block that cannot be
-    /// opened is logged with its ID and skipped.
-    static func openBlocks(in directory: String, logger: Logger) -> [Block] {
+    /// (`*.tmp-for-creation`, `*.tmp-for-deletion`) are removed (unless reading only), and a
+    /// block that cannot be opened is logged with its ID and skipped.
+    static func openBlocks(in directory: String, removingUnfinished: Bool = true, logger: Logger) -> [Block] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         var blocks: [Block] = []
         for name in names.sorted() {
             let path = (directory as NSString).appendingPathComponent(name)
-            if name.hasSuffix(BlockWriter.temporarySuffix) || name.hasSuffix(".tmp-for-deletion") {
+            if removingUnfinished && (name.hasSuffix(BlockWriter.temporarySuffix) || name.hasSuffix(".tmp-for-deletion")) {
                 do {
                     try FileManager.default.removeItem(atPath: path)
                     logger.info("removed an unfinished block directory", metadata: ["directory": "\(name)"])

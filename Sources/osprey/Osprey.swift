@@ -10,6 +10,6 @@ struct Osprey: AsyncParsableCommand {
             Point Prometheus' remote_write at http://HOST:9090/api/v1/write.
             """,
         version: "0.1.0",
-        subcommands: [Serve.self, Query.self, Check.self]
+        subcommands: [Serve.self, Query.self, Check.self, TSDBCommand.self]
     )
 }

@@ -24,8 +24,9 @@ package struct WALReplayReport: Sendable {
 /// segments after it; a corrupt or torn tail is truncated and logged, never fatal.
 package enum WALReplay {
     /// Replays `directory` into `head` (which must have no WAL of its own). Throws `.io` only
-    /// when the directory cannot be read or repaired.
-    package static func replay(directory: String, into head: Head, logger: Logger) throws(StorageError) -> WALReplayReport {
+    /// when the directory cannot be read or repaired. `readOnly` leaves a corrupt tail as it
+    /// is (logged; the records before it are replayed).
+    package static func replay(directory: String, into head: Head, logger: Logger, readOnly: Bool = false) throws(StorageError) -> WALReplayReport {
         let start = DispatchTime.now().uptimeNanoseconds
         var seriesByWALRef: [UInt64: MemSeries] = [:]
         var report = WALReplayReport(statistics: WALReplayStatistics())
@@ -63,7 +64,9 @@ package enum WALReplay {
         } catch {
             throw StorageError(code: .io, message: "cannot replay the WAL in \(directory)", cause: error)
         }
-        if let corruption = report.statistics.corruption {
+        if let corruption = report.statistics.corruption, readOnly {
+            logger.warning("WAL is corrupt or torn at its tail; read up to there", metadata: ["corruption": "\(corruption)"])
+        } else if let corruption = report.statistics.corruption {
             logger.warning("WAL is corrupt or torn at its tail; truncating it", metadata: ["corruption": "\(corruption)"])
             do {
                 report.repair = try WAL.repair(directory: directory, corruption: corruption)

@@ -1,0 +1,129 @@
+import ArgumentParser
+import Foundation
+import Logging
+import OspreyModel
+import OspreyPromQLParser
+import OspreyStorage
+import OspreyTSDB
+
+struct TSDBCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tsdb",
+        abstract: "Inspect a data directory (Osprey's or Prometheus'), as promtool tsdb does.",
+        subcommands: [TSDBList.self, TSDBDump.self]
+    )
+}
+
+struct TSDBList: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the blocks of a data directory.")
+
+    @Flag(name: [.customShort("r"), .long], help: "Print human-readable times and sizes.")
+    var humanReadable = false
+
+    @Argument(help: "The data directory.")
+    var directory = "data"
+
+    func run() throws {
+        let tsdb = try openReadOnly(directory)
+        let header = ["BLOCK ULID", "MIN TIME", "MAX TIME", "DURATION", "NUM SAMPLES", "NUM CHUNKS", "NUM SERIES", "SIZE"]
+        var rows = [header]
+        for block in tsdb.loadedBlocks {
+            let meta = block.meta
+            rows.append([
+                meta.ulid, time(meta.minTime), time(meta.maxTime), PrometheusDuration.format(milliseconds: meta.maxTime - meta.minTime),
+                "\(meta.stats.numSamples ?? 0)", "\(meta.stats.numChunks ?? 0)", "\(meta.stats.numSeries ?? 0)", size(directorySize(block.directory)),
+            ])
+        }
+        let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        for row in rows {
+            print(row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
+        }
+    }
+
+    private func time(_ ms: Int64) -> String {
+        guard humanReadable else { return String(ms) }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+    }
+
+    private func size(_ bytes: Int) -> String {
+        guard humanReadable else { return String(bytes) }
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1024 && unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+    }
+
+    private func directorySize(_ path: String) -> Int {
+        guard let files = FileManager.default.enumerator(atPath: path) else { return 0 }
+        var total = 0
+        for case let file as String in files {
+            let attributes = try? FileManager.default.attributesOfItem(atPath: (path as NSString).appendingPathComponent(file))
+            if attributes?[.type] as? FileAttributeType == .typeRegular { total += (attributes?[.size] as? Int) ?? 0 }
+        }
+        return total
+    }
+}
+
+struct TSDBDump: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dump",
+        abstract: "Print every sample of a data directory's blocks and head as `{labels} value timestamp`."
+    )
+
+    @Option(name: .customLong("min-time"), help: "Earliest sample time, Unix milliseconds.")
+    var minTime = Int64.min
+
+    @Option(name: .customLong("max-time"), help: "Latest sample time, Unix milliseconds.")
+    var maxTime = Int64.max
+
+    @Option(name: .customLong("match"), help: "Series selector (default: every series).")
+    var match = "{__name__=~\".+\"}"
+
+    @Argument(help: "The data directory.")
+    var directory = "data"
+
+    func run() throws {
+        let matchers: [LabelMatcher]
+        do {
+            matchers = try SeriesSelectorParser.parse(match)
+        } catch {
+            throw ValidationError("--match \(match): \(error)")
+        }
+        let tsdb = try openReadOnly(directory)
+        let querier = try tsdb.querier(minTimeMs: minTime, maxTimeMs: maxTime)
+        defer { querier.close() }
+        let set = try querier.select(sorted: true, hints: SelectHints(startMs: minTime, endMs: maxTime), matchers: matchers)
+        var output = ""
+        var samples: [Sample] = []
+        while let series = try set.next() {
+            let labels = series.labels.braced
+            samples.removeAll(keepingCapacity: true)
+            series.appendFloats(to: &samples)
+            for sample in samples where sample.timestampMs >= minTime && sample.timestampMs <= maxTime {
+                output += "\(labels) \(GoFloatFormat.g(sample.value)) \(sample.timestampMs)\n"
+                if output.utf8.count > 1 << 16 {
+                    FileHandle.standardOutput.write(Data(output.utf8))
+                    output = ""
+                }
+            }
+        }
+        FileHandle.standardOutput.write(Data(output.utf8))
+    }
+}
+
+/// The directory opened for reading only; errors name it.
+private func openReadOnly(_ directory: String) throws -> TSDB {
+    var logger = Logger(label: "osprey.tsdb")
+    logger.logLevel = .error
+    do {
+        return try TSDB.openReadOnly(directory: directory, logger: logger)
+    } catch {
+        throw ValidationError("\(directory): \(error)")
+    }
+}

@@ -1,0 +1,50 @@
+"""`osprey tsdb list|dump` against Debian's promtool on blocks promtool itself wrote."""
+import math
+import os
+import subprocess
+
+from conftest import osprey_binary
+
+
+def backfill(workdir):
+    data = os.path.join(workdir, "data")
+    os.makedirs(os.path.join(data, "wal"))
+    lines = ["# TYPE requests_total counter", "# TYPE level gauge"]
+    for i in range(4):
+        for s in range(0, 5 * 3600, 60):
+            lines.append('requests_total{instance="i%d"} %d %d' % (i, s * (i + 1), 1700000000 + s))
+            value = math.sin(s / 997.0) * 10 ** (i * 3) if i % 2 else s / 7.0
+            lines.append('level{instance="i%d"} %r %d' % (i, value, 1700000000 + s))
+    lines.append("# EOF")
+    source = os.path.join(workdir, "input.om")
+    with open(source, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", source, data], check=True, capture_output=True)
+    return data
+
+
+def run(*args):
+    return subprocess.run(list(args), check=True, capture_output=True, text=True).stdout
+
+
+def test_dump_prints_exactly_what_promtool_prints(workdir):
+    data = backfill(workdir)
+    promtool = sorted(run("promtool", "tsdb", "dump", data).splitlines())
+    osprey = sorted(run(osprey_binary(), "tsdb", "dump", data).splitlines())
+    assert len(promtool) == 4 * 2 * 300
+    assert osprey == promtool
+    matched = run(osprey_binary(), "tsdb", "dump", "--match", 'level{instance="i1"}', "--min-time", "1700003600000", data).splitlines()
+    assert sorted(matched) == [line for line in promtool if line.startswith('{__name__="level", instance="i1"}') and int(line.split()[-1]) >= 1700003600000]
+
+
+def test_list_shows_the_blocks_promtool_shows(workdir):
+    data = backfill(workdir)
+    def rows(text):
+        return [line.split()[:3] + line.split()[-4:] for line in text.splitlines()[1:]]
+    assert rows(run(osprey_binary(), "tsdb", "list", data)) == rows(run("promtool", "tsdb", "list", data))
+
+
+def test_a_missing_directory_is_a_clear_error(workdir):
+    result = subprocess.run([osprey_binary(), "tsdb", "list", os.path.join(workdir, "nope")], capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "does not exist" in result.stderr
