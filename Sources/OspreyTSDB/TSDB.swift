@@ -115,8 +115,70 @@ package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvi
         head.statistics(limit: limit)
     }
 
-    /// Background work until cancelled: periodic WAL fsync under the `write` policy.
+    /// Persists the head's oldest whole block range while the head spans more than one and a
+    /// half block ranges and that range is older than any sample the head still accepts
+    /// (Prometheus' head compaction): it waits for appenders holding samples in the range,
+    /// writes the block, adds it to what queries read, then drops the range from the head and
+    /// checkpoints the WAL. Returns the blocks written.
+    @discardableResult
+    package func persistHead() async throws(StorageError) -> [BlockMeta] {
+        let range = head.options.chunkRangeMs
+        var written: [BlockMeta] = []
+        while let minTime = head.minTimeMs, let maxTime = head.maxTimeMs, range > 0, maxTime - minTime > range / 2 * 3 {
+            let low = minTime >= 0 ? minTime / range * range : -((-minTime + range - 1) / range) * range
+            let high = low + range
+            // Nothing older than `high` can be appended any more; wait for appenders that
+            // buffered such samples before.
+            guard high <= head.appendableMinTimeMs else { break }
+            var waited = 0
+            while head.inFlight.anyBefore(high) {
+                guard waited < 3000 else {
+                    logger.warning("head persistence postponed: an appender holds samples in the range", metadata: ["range_start_ms": "\(low)"])
+                    return written
+                }
+                try? await Task.sleep(for: .milliseconds(10))
+                waited += 1
+            }
+            let samplesPerChunk = head.options.samplesPerChunk
+            var series: [BlockWriter.Series] = []
+            head.series.forEach { memSeries in
+                let chunks = memSeries.state.withLock { $0.chunksForBlock(from: low, before: high, samplesPerChunk: samplesPerChunk) }
+                if !chunks.isEmpty { series.append(BlockWriter.Series(labels: memSeries.labels, chunks: chunks)) }
+            }
+            if !series.isEmpty {
+                series = Labels.sortedOrder(series.map(\.labels)).map { series[$0] }
+                do {
+                    let meta = try BlockWriter.write(series, minTimeMs: low, maxTimeMs: high, into: directory)
+                    let block = try Block(directory: (directory as NSString).appendingPathComponent(meta.ulid))
+                    blocks.withLock { blocks in
+                        blocks.append(block)
+                        blocks.sort { ($0.meta.minTime, $0.meta.ulid) < ($1.meta.minTime, $1.meta.ulid) }
+                    }
+                    written.append(meta)
+                    logger.info("persisted a block from the head", metadata: [
+                        "block": "\(meta.ulid)", "min_time_ms": "\(low)", "max_time_ms": "\(high)",
+                        "series": "\(meta.stats.numSeries ?? 0)", "samples": "\(meta.stats.numSamples ?? 0)",
+                    ])
+                } catch {
+                    throw StorageError(code: .io, message: "cannot persist the head range [\(low), \(high))", cause: error)
+                }
+            }
+            head.truncate(before: high)
+            try head.wal?.checkpoint(keepSeries: { _ in true }, minTimeMs: high)
+        }
+        return written
+    }
+
+    /// Background work until cancelled: periodic WAL fsync under the `write` policy, and a
+    /// check every minute whether part of the head should be persisted as a block.
     package func runBackgroundTasks() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.syncWAL() }
+            group.addTask { await self.persistPeriodically() }
+        }
+    }
+
+    private func syncWAL() async {
         guard let wal = head.wal else { return }
         while !Task.isCancelled {
             do {
@@ -128,6 +190,21 @@ package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvi
                 try await wal.syncIfNeeded()
             } catch {
                 logger.error("WAL fsync failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    private func persistPeriodically() async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: .seconds(60))
+            } catch {
+                break
+            }
+            do {
+                try await persistHead()
+            } catch {
+                logger.error("persisting the head failed; retrying in a minute", metadata: ["error": "\(error)"])
             }
         }
     }

@@ -53,9 +53,15 @@ struct PromQLConformanceTests {
     }
 }
 
-/// The TSDB head (no WAL) behind the storage contracts.
+/// The TSDB head (no WAL) behind the storage contracts, with a 24 h block range as Prometheus'
+/// own test storage (`util/teststorage`), so that scripts may load series in any time order
+/// within half of it.
 final class HeadStore: MetricAppendable, MetricQueryable, Sendable {
-    let head = Head(options: TSDBOptions(), wal: nil)
+    let head: Head = {
+        var options = TSDBOptions()
+        options.chunkRangeMs = 24 * 3_600_000
+        return Head(options: options, wal: nil)
+    }()
 
     func appender() -> any MetricAppender { head.appender() }
 

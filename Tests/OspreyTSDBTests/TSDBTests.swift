@@ -74,6 +74,52 @@ struct TSDBTests {
         await tsdb.close()
     }
 
+    @Test func theHeadsOldestRangeIsPersistedAsABlockAndSurvivesReopening() async throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var expected: [Labels: [Sample]] = [:]
+        let labelSets = (0..<10).map { Labels(["__name__": "m", "instance": "i\($0)"]) }
+        do {
+            let tsdb = try TSDB.open(directory: directory, options: TSDBOptions(), logger: Logger(label: "test"))
+            // 4 h 10 min at 15 s, committed 10 minutes at a time, oldest first.
+            for batch in 0..<25 {
+                let appender = tsdb.appender()
+                for step in (batch * 40)..<((batch + 1) * 40) {
+                    for (index, labels) in labelSets.enumerated() {
+                        let sample = Sample(timestampMs: Int64(step) * 15_000, value: Double(step * index))
+                        _ = try appender.append(nil, labels: labels, timestampMs: sample.timestampMs, value: sample.value)
+                        expected[labels, default: []].append(sample)
+                    }
+                }
+                _ = try await appender.commit()
+            }
+            // Older than half a block range behind the newest sample: out of bounds.
+            #expect(throws: StorageError.self) { try tsdb.appender().append(nil, labels: labelSets[0], timestampMs: 11_000_000, value: 1) }
+            let written = try await tsdb.persistHead()
+            #expect(written.map(\.minTime) == [0] && written.map(\.maxTime) == [7_200_000])
+            #expect(written.first?.stats.numSamples == 10 * 480)
+            #expect(tsdb.head.minTimeMs == 7_200_000)
+            let read = try readAll(tsdb, matchers: [matcher(.equal, "__name__", "m")])
+            for labels in labelSets { #expect(read[labels] == expected[labels], "\(labels)") }
+            // The head holds only the rest; the WAL was checkpointed.
+            let chunks = try #require(tsdb.head.series.series(labels: labelSets[3], hash: labelSets[3].stableHash)).state.withLock { $0.snapshot().chunks }
+            #expect(chunks.allSatisfy { $0.minTimeMs >= 7_200_000 })
+            let wal = try FileManager.default.contentsOfDirectory(atPath: directory + "/wal")
+            #expect(wal.contains { $0.hasPrefix("checkpoint.") }, "\(wal)")
+            #expect(try await tsdb.persistHead().isEmpty)
+            // No close: reopening must not depend on a clean shutdown.
+        }
+        let reopened = try TSDB.open(directory: directory, options: TSDBOptions(), logger: Logger(label: "test"))
+        #expect(reopened.loadedBlocks.count == 1)
+        let read = try readAll(reopened, matchers: [matcher(.equal, "__name__", "m")])
+        for labels in labelSets { #expect(read[labels] == expected[labels], "\(labels) after reopening") }
+        await reopened.close()
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/promtool") {
+            let dump = try BlockWriterTests.run("/usr/bin/promtool", ["tsdb", "dump", directory])
+            #expect(dump.split(separator: "\n").count == 10 * 1000)
+        }
+    }
+
     @Test func aSecondOpenOfTheSameDirectoryIsRefused() throws {
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

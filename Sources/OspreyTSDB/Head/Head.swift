@@ -16,6 +16,8 @@ package final class Head: Sendable {
     package let series: StripeSeries
     /// Inverted index of label pairs.
     package let postings: MemPostings
+    /// The oldest buffered sample of every appender that has not committed yet.
+    package let inFlight = InFlightAppends()
     /// Label order of the series per metric name, for readers.
     package let order = SeriesOrder()
     /// The write-ahead log; nil for a purely in-memory head (tests).
@@ -49,6 +51,33 @@ package final class Head: Sendable {
         minTime.store(other.minTime.load(ordering: .relaxed), ordering: .relaxed)
         maxTime.store(other.maxTime.load(ordering: .relaxed), ordering: .relaxed)
         minValidTimeMs.store(other.minValidTimeMs.load(ordering: .relaxed), ordering: .relaxed)
+    }
+
+    /// The oldest sample time the head accepts, as Prometheus' `appendableMinValidTime`: no
+    /// older than what blocks hold (``minValidTimeMs``), nor than half a block range behind
+    /// the newest sample, so that the range being persisted never receives a sample (late
+    /// samples within `outOfOrderTimeWindowMs` of the newest are still accepted).
+    package var appendableMinTimeMs: Int64 {
+        let minValid = minValidTimeMs.load(ordering: .relaxed)
+        let newest = maxTime.load(ordering: .relaxed)
+        guard newest != .min else { return minValid }
+        let window = max(options.chunkRangeMs / 2, options.outOfOrderTimeWindowMs)
+        return max(minValid, newest &- window)
+    }
+
+    /// Drops every sample older than `timestampMs` (persisted in a block): from then on the
+    /// head starts there and accepts nothing older.
+    package func truncate(before timestampMs: Int64) {
+        minValidTimeMs.store(max(minValidTimeMs.load(ordering: .relaxed), timestampMs), ordering: .relaxed)
+        series.forEach { memSeries in
+            memSeries.state.withLock { $0.truncate(before: timestampMs) }
+        }
+        var current = minTime.load(ordering: .relaxed)
+        while current < timestampMs {
+            let (exchanged, original) = minTime.compareExchange(expected: current, desired: timestampMs, ordering: .relaxed)
+            if exchanged { break }
+            current = original
+        }
     }
 
     /// Oldest sample time in the head, nil when empty.
@@ -117,5 +146,29 @@ package final class Head: Sendable {
     /// A new appender.
     package func appender() -> HeadAppender {
         HeadAppender(head: self)
+    }
+}
+
+/// The oldest sample each open appender has buffered (Prometheus' isolation low watermark):
+/// persisting a time range waits until no open appender holds a sample in it.
+package final class InFlightAppends: Sendable {
+    private let oldest = Mutex<[UInt64: Int64]>([:])
+
+    package init() {}
+
+    /// Notes that appender `id` buffers a sample at `timestampMs` (called when it lowers the
+    /// appender's oldest, so about once per batch).
+    func register(_ id: UInt64, _ timestampMs: Int64) {
+        oldest.withLock { $0[id] = min($0[id] ?? .max, timestampMs) }
+    }
+
+    /// The appender committed or rolled back.
+    func remove(_ id: UInt64) {
+        _ = oldest.withLock { $0.removeValue(forKey: id) }
+    }
+
+    /// Whether an open appender holds a sample older than `timestampMs`.
+    package func anyBefore(_ timestampMs: Int64) -> Bool {
+        oldest.withLock { $0.values.contains { $0 < timestampMs } }
     }
 }

@@ -22,6 +22,9 @@ package final class HeadAppender: MetricAppender {
     /// after every commit or rollback.
     private var id: UInt64 = HeadAppender.nextID()
     private var seriesCreated = 0
+    /// The oldest sample buffered since the last commit or rollback (`.max`: none), as
+    /// registered in ``Head/inFlight``.
+    private var oldestBuffered = Int64.max
     private var lastSeries: MemSeries?
 
     private static let lastID = Atomic<UInt64>(0)
@@ -36,7 +39,7 @@ package final class HeadAppender: MetricAppender {
 
     package func append(_ ref: SeriesRef?, labels: Labels, timestampMs: Int64, value: Double) throws(StorageError) -> SeriesRef {
         let series = try resolve(ref, labels)
-        guard timestampMs >= head.minValidTimeMs.load(ordering: .relaxed) else {
+        guard timestampMs >= head.appendableMinTimeMs else {
             throw StorageError(code: .outOfBounds, message: "out of bounds: sample at \(timestampMs) is older than the head")
         }
         let window = head.options.outOfOrderTimeWindowMs
@@ -67,6 +70,10 @@ package final class HeadAppender: MetricAppender {
             return SeriesRef(series.ref)
         case .success:
             samples.append(Pending(series: series, timestampMs: timestampMs, value: value))
+            if timestampMs < oldestBuffered {
+                oldestBuffered = timestampMs
+                head.inFlight.register(id, timestampMs)
+            }
             return SeriesRef(series.ref)
         case .failure(let code):
             throw rejection(code, series, timestampMs)
@@ -184,7 +191,15 @@ package final class HeadAppender: MetricAppender {
         }
     }
 
+    deinit {
+        if oldestBuffered != .max { head.inFlight.remove(id) }
+    }
+
     private func reset() {
+        if oldestBuffered != .max {
+            head.inFlight.remove(id)
+            oldestBuffered = .max
+        }
         samples.removeAll(keepingCapacity: true)
         exemplars.removeAll()
         metadata.removeAll()

@@ -156,6 +156,28 @@ package final class HeadWAL: Sendable {
     }
 
     /// Fsyncs and closes the WAL; later commits fail with `.unavailable`.
+    /// Checkpoints every segment before a new one it starts: the checkpoint keeps the series
+    /// for which `keepSeries` is true and their records at or after `minTimeMs`; the covered
+    /// segments and older checkpoints are then deleted (Prometheus' WAL truncation).
+    package func checkpoint(keepSeries: (UInt64) -> Bool, minTimeMs: Int64) throws(StorageError) {
+        let (directory, last, compress): (String, Int, Bool) = try state.withLock { state throws(StorageError) in
+            do {
+                let next = try state.wal.nextSegment()
+                return (state.wal.directory, next - 1, state.wal.compress)
+            } catch {
+                throw StorageError(code: .io, message: "cannot start a new WAL segment for a checkpoint", cause: error)
+            }
+        }
+        do {
+            guard let first = try WALSegment.list(in: directory).first?.index, first <= last else { return }
+            _ = try WALCheckpoint.create(directory: directory, from: first, to: last, keepSeries: keepSeries, minTimeMs: minTimeMs, compress: compress)
+            _ = try WAL.deleteSegments(in: directory, before: last + 1)
+            try WALCheckpoint.deleteCheckpoints(in: directory, before: last)
+        } catch {
+            throw StorageError(code: .io, message: "cannot checkpoint the WAL in \(directory)", cause: error)
+        }
+    }
+
     package func close() async throws(StorageError) {
         try await syncIfNeeded()
         try state.withLock { state throws(StorageError) in

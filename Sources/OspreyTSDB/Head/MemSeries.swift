@@ -115,6 +115,57 @@ package struct SeriesState: Sendable {
         outOfOrder.insert(sample, at: index)
     }
 
+    /// Drops the chunks and out-of-order samples older than `timestampMs` (persisted in a
+    /// block). The newest sample's time stays, so appends keep their order; ``minTimeMs``
+    /// becomes the first remaining sample's (`.max` when none remains, which readers skip).
+    package mutating func truncate(before timestampMs: Int64) {
+        chunks.removeAll { $0.maxTimeMs < timestampMs }
+        if openChunk.count > 0 && maxTimeMs < timestampMs {
+            openChunk = XORChunkEncoder()
+            openMinTimeMs = .max
+        }
+        outOfOrder.removeAll { $0.timestampMs < timestampMs }
+        minTimeMs = min(chunks.first?.minTimeMs ?? .max, openChunk.count > 0 ? openMinTimeMs : .max, outOfOrder.first?.timestampMs ?? .max)
+    }
+
+    /// The chunks of `[lowMs, highMs)` for a block, out-of-order samples merged in (their
+    /// chunks re-encoded then). Chunks never straddle a block-range boundary.
+    package func chunksForBlock(from lowMs: Int64, before highMs: Int64, samplesPerChunk: Int) -> [HeadChunk] {
+        var inRange = chunks.filter { $0.minTimeMs >= lowMs && $0.maxTimeMs < highMs }
+        if openChunk.count > 0 && openMinTimeMs >= lowMs && maxTimeMs < highMs {
+            inRange.append(HeadChunk(minTimeMs: openMinTimeMs, maxTimeMs: maxTimeMs, bytes: openChunk.bytes))
+        }
+        let late = outOfOrder.filter { $0.timestampMs >= lowMs && $0.timestampMs < highMs }
+        guard !late.isEmpty else { return inRange }
+        var samples: [Sample] = []
+        HeadSampleIterator.appendChunks(inRange, minTimeMs: lowMs, maxTimeMs: highMs - 1, to: &samples)
+        // Merge by time; an in-order sample wins a tie, as readers see it.
+        var merged: [Sample] = []
+        merged.reserveCapacity(samples.count + late.count)
+        var i = 0
+        var j = 0
+        while i < samples.count || j < late.count {
+            if j >= late.count || (i < samples.count && samples[i].timestampMs <= late[j].timestampMs) {
+                if j < late.count && samples[i].timestampMs == late[j].timestampMs { j += 1 }
+                merged.append(samples[i])
+                i += 1
+            } else {
+                merged.append(late[j])
+                j += 1
+            }
+        }
+        var out: [HeadChunk] = []
+        var start = 0
+        while start < merged.count {
+            let end = min(merged.count, start + samplesPerChunk)
+            var encoder = XORChunkEncoder()
+            for sample in merged[start..<end] { _ = encoder.append(timestampMs: sample.timestampMs, value: sample.value) }
+            out.append(HeadChunk(minTimeMs: merged[start].timestampMs, maxTimeMs: merged[end - 1].timestampMs, bytes: encoder.bytes))
+            start = end
+        }
+        return out
+    }
+
     /// A consistent copy of the series' samples for a reader.
     package func snapshot() -> SeriesSnapshot {
         snapshot(from: .min, through: .max)
