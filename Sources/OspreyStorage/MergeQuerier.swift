@@ -80,7 +80,20 @@ final class MergedSeries: StoredSeries {
     }
 
     /// The parts' samples merged by time; of equal timestamps the earliest part's is kept.
+    /// Parts that follow each other in time (blocks, then the head) are simply appended.
     func appendFloats(to buffer: inout [Sample]) {
+        let start = buffer.count
+        var inOrder = true
+        for part in parts {
+            let before = buffer.count
+            part.appendFloats(to: &buffer)
+            if before > start && buffer.count > before && buffer[before].timestampMs <= buffer[before - 1].timestampMs {
+                inOrder = false
+                break
+            }
+        }
+        guard !inOrder else { return }
+        buffer.removeSubrange(start...)
         var merged: [Sample] = []
         for part in parts {
             var samples: [Sample] = []
