@@ -50,9 +50,10 @@ package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvi
         let report = try WALReplay.replay(directory: walDirectory, into: replayHead, logger: logger)
         let wal = try HeadWAL.open(directory: walDirectory, options: options, metrics: metrics)
         let head = Head(adopting: replayHead, wal: wal)
-        // As in Prometheus: samples older than the newest block belong to blocks, not the head.
+        // As in Prometheus: samples older than the newest block belong to blocks, not the head
+        // (a crash after persisting a range but before checkpointing leaves them in the WAL).
         if let newest = blocks.map(\.meta.maxTime).max() {
-            head.minValidTimeMs.store(max(head.minValidTimeMs.load(ordering: .relaxed), newest), ordering: .relaxed)
+            head.truncate(before: newest)
         }
         return TSDB(directory: directory, lock: lock, head: head, blocks: blocks, replayReport: report, logger: logger)
     }

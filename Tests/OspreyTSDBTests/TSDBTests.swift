@@ -120,6 +120,32 @@ struct TSDBTests {
         }
     }
 
+    @Test func aBlockWhoseSamplesAreStillInTheWALIsNotPersistedTwice() async throws {
+        let directory = temporaryDirectory()
+        let crashed = temporaryDirectory()
+        defer {
+            try? FileManager.default.removeItem(atPath: directory)
+            try? FileManager.default.removeItem(atPath: crashed)
+        }
+        let labels = Labels(["__name__": "m"])
+        let tsdb = try TSDB.open(directory: directory, options: TSDBOptions(), logger: Logger(label: "test"))
+        for batch in 0..<25 {
+            let appender = tsdb.appender()
+            for step in (batch * 40)..<((batch + 1) * 40) { _ = try appender.append(nil, labels: labels, timestampMs: Int64(step) * 15_000, value: Double(step)) }
+            _ = try await appender.commit()
+        }
+        // A crash after the block's rename, before the checkpoint: the block and the whole WAL.
+        try FileManager.default.copyItem(atPath: directory + "/wal", toPath: crashed + "/wal")
+        let written = try await tsdb.persistHead()
+        try FileManager.default.copyItem(atPath: directory + "/" + written[0].ulid, toPath: crashed + "/" + written[0].ulid)
+        await tsdb.close()
+        let reopened = try TSDB.open(directory: crashed, options: TSDBOptions(), logger: Logger(label: "test"))
+        #expect(reopened.head.minTimeMs == 7_200_000)
+        #expect(try readAll(reopened, matchers: [matcher(.equal, "__name__", "m")])[labels]?.map(\.timestampMs) == (0..<1000).map { Int64($0) * 15_000 })
+        #expect(try await reopened.persistHead().isEmpty)
+        await reopened.close()
+    }
+
     @Test func aSecondOpenOfTheSameDirectoryIsRefused() throws {
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
