@@ -23,6 +23,8 @@ package enum OspreyServer {
         tsdbOptions.outOfOrderTimeWindowMs = config.storage.outOfOrderTimeWindowMs
         tsdbOptions.walCompression = options.walCompression
         tsdbOptions.walSyncPolicy = options.walSyncPolicy
+        tsdbOptions.retentionMs = options.retentionMs
+        tsdbOptions.retentionBytes = options.retentionBytes
         var tsdbLogger = logger
         tsdbLogger[metadataKey: "component"] = "tsdb"
         let tsdb = try TSDB.open(directory: options.storagePath, options: tsdbOptions, logger: tsdbLogger)

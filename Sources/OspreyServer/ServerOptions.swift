@@ -20,6 +20,10 @@ package struct ServerOptions: Sendable {
     package var walCompression = false
     /// WAL durability policy.
     package var walSyncPolicy: WALSyncPolicy = .write
+    /// Block retention by age, ms (`--storage.tsdb.retention.time`).
+    package var retentionMs: Int64 = 15 * 24 * 3600 * 1000
+    /// Block retention by size, bytes; 0 is none (`--storage.tsdb.retention.size`).
+    package var retentionBytes: Int64 = 0
     /// Largest remote-write body.
     package var remoteWriteMaxBodyBytes = 32 << 20
     /// Query limits (`--query.*`).

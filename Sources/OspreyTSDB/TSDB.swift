@@ -55,7 +55,9 @@ package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvi
         if let newest = blocks.map(\.meta.maxTime).max() {
             head.truncate(before: newest)
         }
-        return TSDB(directory: directory, lock: lock, head: head, blocks: blocks, replayReport: report, logger: logger)
+        let tsdb = TSDB(directory: directory, lock: lock, head: head, blocks: blocks, replayReport: report, logger: logger)
+        tsdb.applyRetention()
+        return tsdb
     }
 
     /// Opens `directory` for reading only, as `promtool` does: its blocks, and its WAL
@@ -170,8 +172,56 @@ package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvi
         return written
     }
 
+    /// Deletes whole blocks beyond the retention: those ending ``TSDBOptions/retentionMs``
+    /// or more before the newest block's end, then the oldest while blocks and WAL exceed
+    /// ``TSDBOptions/retentionBytes``. A block is first dropped from what queries read, then
+    /// renamed to `<ULID>.tmp-for-deletion` and removed (a crash in between leaves a directory
+    /// the next start removes). Returns the IDs deleted.
+    @discardableResult
+    package func applyRetention() -> [String] {
+        let options = head.options
+        let doomed: [Block] = blocks.withLock { blocks in
+            guard let newest = blocks.map(\.meta.maxTime).max() else { return [] }
+            var doomed = blocks.filter { options.retentionMs > 0 && newest - $0.meta.maxTime >= options.retentionMs }
+            if options.retentionBytes > 0 {
+                var total = Self.size(of: (directory as NSString).appendingPathComponent("wal"))
+                let kept = blocks.filter { block in !doomed.contains { $0 === block } }
+                for block in kept { total += Self.size(of: block.directory) }
+                for block in kept where total > options.retentionBytes {
+                    doomed.append(block)
+                    total -= Self.size(of: block.directory)
+                }
+            }
+            blocks.removeAll { block in doomed.contains { $0 === block } }
+            return doomed
+        }
+        for block in doomed {
+            let deleting = block.directory + ".tmp-for-deletion"
+            do {
+                try FileManager.default.moveItem(atPath: block.directory, toPath: deleting)
+                try FileManager.default.removeItem(atPath: deleting)
+                logger.info("deleted a block beyond the retention", metadata: ["block": "\(block.meta.ulid)"])
+            } catch {
+                logger.error("cannot delete a block beyond the retention", metadata: ["block": "\(block.meta.ulid)", "error": "\(error)"])
+            }
+        }
+        return doomed.map(\.meta.ulid)
+    }
+
+    /// Bytes of the regular files under `path`.
+    static func size(of path: String) -> Int64 {
+        guard let files = FileManager.default.enumerator(atPath: path) else { return 0 }
+        var total: Int64 = 0
+        for case let file as String in files {
+            let attributes = try? FileManager.default.attributesOfItem(atPath: (path as NSString).appendingPathComponent(file))
+            if attributes?[.type] as? FileAttributeType == .typeRegular { total += (attributes?[.size] as? Int64) ?? Int64((attributes?[.size] as? Int) ?? 0) }
+        }
+        return total
+    }
+
     /// Background work until cancelled: periodic WAL fsync under the `write` policy, and a
-    /// check every minute whether part of the head should be persisted as a block.
+    /// check every minute whether part of the head should be persisted as a block and which
+    /// blocks are beyond the retention.
     package func runBackgroundTasks() async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.syncWAL() }
@@ -207,6 +257,7 @@ package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvi
             } catch {
                 logger.error("persisting the head failed; retrying in a minute", metadata: ["error": "\(error)"])
             }
+            applyRetention()
         }
     }
 

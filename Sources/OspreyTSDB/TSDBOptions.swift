@@ -29,6 +29,13 @@ package struct TSDBOptions: Hashable, Sendable {
     /// Interval of background fsyncs under ``WALSyncPolicy/write``.
     package var walSyncInterval: Duration = .seconds(1)
 
+    /// Blocks whose end is this much older than the newest block's end are deleted
+    /// (`--storage.tsdb.retention.time`, 15 d).
+    package var retentionMs: Int64 = 15 * 24 * 3600 * 1000
+    /// The oldest blocks are deleted while blocks and WAL take more bytes than this (0: no
+    /// limit; `--storage.tsdb.retention.size`).
+    package var retentionBytes: Int64 = 0
+
     /// Options with Prometheus' defaults.
     package init() {}
 }

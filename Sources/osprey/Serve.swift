@@ -39,6 +39,12 @@ struct Serve: AsyncParsableCommand {
     )
     var walSync = "write"
 
+    @Option(name: .customLong("storage.tsdb.retention.time"), help: "How long to keep blocks (a Prometheus duration, default 15d).")
+    var retentionTime = "15d"
+
+    @Option(name: .customLong("storage.tsdb.retention.size"), help: "Most bytes blocks and WAL may take, e.g. 512MB or 100GB (KB = 1024 B); 0 for no limit.")
+    var retentionSize = "0"
+
     @Option(name: .customLong("web.remote-write.max-body-bytes"), help: "Largest accepted remote-write body, compressed or not.")
     var remoteWriteMaxBodyBytes = 32 << 20
 
@@ -53,6 +59,20 @@ struct Serve: AsyncParsableCommand {
 
     @Option(name: .customLong("query.lookback-delta"), help: "How far back an instant selector looks for a sample (default 5m).")
     var queryLookbackDelta = "5m"
+
+    /// A size as Prometheus' `--storage.tsdb.retention.size` takes it: a number and a unit
+    /// among B, KB, MB, GB, TB, PB, EB (powers of 1024); a bare number is bytes.
+    static func parseBytes(_ text: String) -> Int64? {
+        let units: [(String, Int64)] = [("EB", 1 << 60), ("PB", 1 << 50), ("TB", 1 << 40), ("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10), ("B", 1)]
+        let trimmed = text.trimmingCharacters(in: .whitespaces).uppercased()
+        for (unit, factor) in units where trimmed.hasSuffix(unit) {
+            guard let number = Int64(trimmed.dropLast(unit.count)), number >= 0 else { return nil }
+            let (bytes, overflow) = number.multipliedReportingOverflow(by: factor)
+            return overflow ? nil : bytes
+        }
+        guard let number = Int64(trimmed), number >= 0 else { return nil }
+        return number
+    }
 
     func validate() throws {
         for (flag, value) in [("query.timeout", queryTimeout), ("query.lookback-delta", queryLookbackDelta)] {
@@ -70,6 +90,12 @@ struct Serve: AsyncParsableCommand {
         }
         guard WALSyncPolicy(rawValue: walSync) != nil else {
             throw ValidationError("invalid --storage.tsdb.wal-sync \"\(walSync)\": use write or always")
+        }
+        guard let retention = PrometheusDuration.parseMilliseconds(retentionTime), retention > 0 else {
+            throw ValidationError("invalid --storage.tsdb.retention.time \"\(retentionTime)\": use a positive duration such as 15d or 12h")
+        }
+        guard Self.parseBytes(retentionSize) != nil else {
+            throw ValidationError("invalid --storage.tsdb.retention.size \"\(retentionSize)\": use a size such as 512MB or 100GB, or 0")
         }
         guard remoteWriteMaxBodyBytes > 0 else {
             throw ValidationError("--web.remote-write.max-body-bytes must be positive")
@@ -92,6 +118,8 @@ struct Serve: AsyncParsableCommand {
         options.walCompression = walCompression
         options.walSyncPolicy = WALSyncPolicy(rawValue: walSync) ?? .write
         options.remoteWriteMaxBodyBytes = remoteWriteMaxBodyBytes
+        options.retentionMs = PrometheusDuration.parseMilliseconds(retentionTime) ?? options.retentionMs
+        options.retentionBytes = Self.parseBytes(retentionSize) ?? 0
         options.query.timeoutMs = PrometheusDuration.parseMilliseconds(queryTimeout) ?? 120_000
         options.query.lookbackDeltaMs = PrometheusDuration.parseMilliseconds(queryLookbackDelta) ?? 300_000
         options.query.maxSamples = queryMaxSamples

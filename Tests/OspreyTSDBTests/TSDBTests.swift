@@ -1,4 +1,5 @@
 import Foundation
+import OspreyEncoding
 import Logging
 import OspreyModel
 import OspreyStorage
@@ -144,6 +145,42 @@ struct TSDBTests {
         #expect(try readAll(reopened, matchers: [matcher(.equal, "__name__", "m")])[labels]?.map(\.timestampMs) == (0..<1000).map { Int64($0) * 15_000 })
         #expect(try await reopened.persistHead().isEmpty)
         await reopened.close()
+    }
+
+    /// A one-series block over `[startMs, startMs + 2 h)` with a sample a minute.
+    private func writeBlock(at startMs: Int64, into directory: String) throws -> BlockMeta {
+        var encoder = XORChunkEncoder()
+        for minute in 0..<100 { _ = encoder.append(timestampMs: startMs + Int64(minute) * 60_000, value: Double(minute)) }
+        let chunk = HeadChunk(minTimeMs: startMs, maxTimeMs: startMs + 99 * 60_000, bytes: encoder.bytes)
+        return try BlockWriter.write([BlockWriter.Series(labels: Labels(["__name__": "kept"]), chunks: [chunk])], minTimeMs: startMs, maxTimeMs: startMs + 7_200_000, into: directory)
+    }
+
+    @Test func blocksBeyondTheRetentionAreDeletedWhole() async throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let old = try writeBlock(at: 0, into: directory)
+        let middle = try writeBlock(at: 7_200_000, into: directory)
+        let newest = try writeBlock(at: 72_000_000, into: directory)
+        var options = TSDBOptions()
+        options.retentionMs = 10 * 3_600_000
+        let tsdb = try TSDB.open(directory: directory, options: options, logger: Logger(label: "test"))
+        // The newest block ends at 22 h: blocks ending 10 h or more before are gone at open.
+        #expect(tsdb.loadedBlocks.map(\.meta.ulid) == [newest.ulid])
+        #expect(!FileManager.default.fileExists(atPath: directory + "/" + old.ulid))
+        #expect(!FileManager.default.fileExists(atPath: directory + "/" + middle.ulid))
+        #expect(try readAll(tsdb, matchers: [matcher(.equal, "__name__", "kept")]).values.first?.first?.timestampMs == 72_000_000)
+        await tsdb.close()
+
+        // By size: the oldest go first until blocks and WAL fit.
+        let sized = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: sized) }
+        let blocks = try [0, 7_200_000, 14_400_000].map { try writeBlock(at: $0, into: sized) }
+        let one = TSDB.size(of: sized + "/" + blocks[2].ulid)
+        var bySize = TSDBOptions()
+        bySize.retentionBytes = one + one / 2
+        let limited = try TSDB.open(directory: sized, options: bySize, logger: Logger(label: "test"))
+        #expect(limited.loadedBlocks.map(\.meta.ulid) == [blocks[2].ulid])
+        await limited.close()
     }
 
     @Test func aSecondOpenOfTheSameDirectoryIsRefused() throws {
