@@ -99,7 +99,20 @@ package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvi
                 logger.error("skipping a block that cannot be read", metadata: ["block": "\(name)", "error": "\(error)"])
             }
         }
-        return blocks.sorted { ($0.meta.minTime, $0.meta.ulid) < ($1.meta.minTime, $1.meta.ulid) }
+        // Blocks that are parents of another were compacted into it: a crash came before they
+        // were deleted.
+        let parents = Set(blocks.flatMap { $0.meta.compaction.parents?.map(\.ulid) ?? [] })
+        if removingUnfinished {
+            for block in blocks where parents.contains(block.meta.ulid) {
+                do {
+                    try FileManager.default.removeItem(atPath: block.directory)
+                    logger.info("removed a block already compacted into another", metadata: ["block": "\(block.meta.ulid)"])
+                } catch {
+                    logger.error("cannot remove a block already compacted into another", metadata: ["block": "\(block.meta.ulid)", "error": "\(error)"])
+                }
+            }
+        }
+        return blocks.filter { !parents.contains($0.meta.ulid) }.sorted { ($0.meta.minTime, $0.meta.ulid) < ($1.meta.minTime, $1.meta.ulid) }
     }
 
     package func appender() -> any MetricAppender {
@@ -172,6 +185,52 @@ package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvi
         return written
     }
 
+    /// Merges adjacent blocks into larger ones while ``Compactor/plan(_:ranges:)`` finds a
+    /// group: the merged block is written (under a temporary name, then renamed), replaces its
+    /// sources in what queries read, then the sources are deleted. A crash before the sources
+    /// are deleted leaves blocks that are parents of another, which the next start deletes.
+    @discardableResult
+    package func compact() throws(StorageError) -> [BlockMeta] {
+        let ranges = Compactor.ranges(blockRangeMs: head.options.chunkRangeMs, retentionMs: head.options.retentionMs)
+        var written: [BlockMeta] = []
+        while true {
+            let current = blocks.withLock { $0 }
+            guard let group = Compactor.plan(current.map(\.meta), ranges: ranges) else { break }
+            let sources = current.filter { block in group.contains { $0.ulid == block.meta.ulid } }
+            let merged: Block
+            do {
+                let meta = try Compactor.merge(sources, into: directory)
+                merged = try Block(directory: (directory as NSString).appendingPathComponent(meta.ulid))
+            } catch {
+                throw StorageError(code: .io, message: "cannot compact blocks \(group.map(\.ulid).joined(separator: ", "))", cause: error)
+            }
+            blocks.withLock { blocks in
+                blocks.removeAll { block in sources.contains { $0 === block } }
+                blocks.append(merged)
+                blocks.sort { ($0.meta.minTime, $0.meta.ulid) < ($1.meta.minTime, $1.meta.ulid) }
+            }
+            for source in sources { delete(source) }
+            logger.info("compacted blocks", metadata: [
+                "block": "\(merged.meta.ulid)", "sources": "\(group.map(\.ulid).joined(separator: ","))",
+                "min_time_ms": "\(merged.meta.minTime)", "max_time_ms": "\(merged.meta.maxTime)",
+            ])
+            written.append(merged.meta)
+        }
+        return written
+    }
+
+    /// Removes a block's directory (renamed to `.tmp-for-deletion` first, so a crash leaves a
+    /// directory the next start removes, not a half-deleted block).
+    private func delete(_ block: Block) {
+        let deleting = block.directory + ".tmp-for-deletion"
+        do {
+            try FileManager.default.moveItem(atPath: block.directory, toPath: deleting)
+            try FileManager.default.removeItem(atPath: deleting)
+        } catch {
+            logger.error("cannot delete a block", metadata: ["block": "\(block.meta.ulid)", "error": "\(error)"])
+        }
+    }
+
     /// Deletes whole blocks beyond the retention: those ending ``TSDBOptions/retentionMs``
     /// or more before the newest block's end, then the oldest while blocks and WAL exceed
     /// ``TSDBOptions/retentionBytes``. A block is first dropped from what queries read, then
@@ -196,14 +255,8 @@ package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvi
             return doomed
         }
         for block in doomed {
-            let deleting = block.directory + ".tmp-for-deletion"
-            do {
-                try FileManager.default.moveItem(atPath: block.directory, toPath: deleting)
-                try FileManager.default.removeItem(atPath: deleting)
-                logger.info("deleted a block beyond the retention", metadata: ["block": "\(block.meta.ulid)"])
-            } catch {
-                logger.error("cannot delete a block beyond the retention", metadata: ["block": "\(block.meta.ulid)", "error": "\(error)"])
-            }
+            delete(block)
+            logger.info("deleted a block beyond the retention", metadata: ["block": "\(block.meta.ulid)"])
         }
         return doomed.map(\.meta.ulid)
     }
@@ -254,8 +307,9 @@ package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvi
             }
             do {
                 try await persistHead()
+                try compact()
             } catch {
-                logger.error("persisting the head failed; retrying in a minute", metadata: ["error": "\(error)"])
+                logger.error("persisting the head or compacting blocks failed; retrying in a minute", metadata: ["error": "\(error)"])
             }
             applyRetention()
         }

@@ -1,0 +1,74 @@
+import Foundation
+import OspreyModel
+
+/// Merges adjacent blocks into larger ones (Prometheus' leveled compaction): ranges grow by
+/// threes from the head's block range (2 h → 6 h → 18 h → 54 h …) up to a tenth of the
+/// retention (at most 31 d). A group is merged once blocks cover its whole range, or once a
+/// newer block exists after it; the newest block is never compacted right away, as in
+/// Prometheus. Series' chunks are carried over as they are (blocks never share a time range
+/// here: overlapping blocks are left alone).
+package enum Compactor {
+    /// The compaction ranges for a block range and a retention.
+    package static func ranges(blockRangeMs: Int64, retentionMs: Int64) -> [Int64] {
+        let limit = min(max(retentionMs / 10, blockRangeMs), 31 * 24 * 3_600_000)
+        var out = [blockRangeMs]
+        while let last = out.last, last * 3 <= limit { out.append(last * 3) }
+        return out
+    }
+
+    /// The next group of blocks to merge, oldest first; nil when there is none. `blocks` are
+    /// sorted by time.
+    package static func plan(_ blocks: [BlockMeta], ranges: [Int64]) -> [BlockMeta]? {
+        // Never the newest block, and never blocks that overlap another.
+        guard blocks.count > 1 else { return nil }
+        let candidates = Array(blocks.dropLast())
+        for (previous, next) in zip(blocks, blocks.dropFirst()) where next.minTime < previous.maxTime { return nil }
+        for range in ranges.dropFirst() {
+            var groups: [Int64: [BlockMeta]] = [:]
+            for meta in candidates {
+                let start = floorDivision(meta.minTime, range) * range
+                // Only blocks that fit inside one aligned range of this size.
+                guard meta.maxTime <= start + range else { continue }
+                groups[start, default: []].append(meta)
+            }
+            for start in groups.keys.sorted() {
+                guard let group = groups[start], group.count > 1 else { continue }
+                let covered = group.first!.minTime == start && group.last!.maxTime == start + range
+                let superseded = blocks.contains { $0.minTime >= start + range }
+                if covered || superseded { return group }
+            }
+        }
+        return nil
+    }
+
+    /// Writes the merged block of `sources` (adjacent, not overlapping, sorted by time) into
+    /// `directory`; the sources are left for the caller to drop.
+    package static func merge(_ sources: [Block], into directory: String) throws(BlockError) -> BlockMeta {
+        var chunksBySeries: [Labels: [HeadChunk]] = [:]
+        for block in sources {
+            let references = try block.index.postings(matching: [])
+            for reference in references {
+                let entry = try block.index.series(reference)
+                var chunks = chunksBySeries[entry.labels] ?? []
+                for chunk in entry.chunks {
+                    chunks.append(HeadChunk(minTimeMs: chunk.minTimeMs, maxTimeMs: chunk.maxTimeMs, bytes: try block.chunk(chunk.ref)))
+                }
+                chunksBySeries[entry.labels] = chunks
+            }
+        }
+        let labels = Array(chunksBySeries.keys)
+        let series = Labels.sortedOrder(labels).map { BlockWriter.Series(labels: labels[$0], chunks: chunksBySeries[labels[$0]] ?? []) }
+        let metas = sources.map(\.meta)
+        let sourceIDs = Array(Set(metas.flatMap { $0.compaction.sources ?? [$0.ulid] })).sorted()
+        return try BlockWriter.write(
+            series, minTimeMs: metas.map(\.minTime).min() ?? 0, maxTimeMs: metas.map(\.maxTime).max() ?? 0, into: directory,
+            level: (metas.map(\.compaction.level).max() ?? 1) + 1, sources: sourceIDs,
+            parents: metas.map { BlockMeta.Parent(ulid: $0.ulid, minTime: $0.minTime, maxTime: $0.maxTime) }
+        )
+    }
+
+    private static func floorDivision(_ a: Int64, _ b: Int64) -> Int64 {
+        let quotient = a / b
+        return (a % b != 0 && (a < 0) != (b < 0)) ? quotient - 1 : quotient
+    }
+}
