@@ -21,6 +21,20 @@ package final class MergeQuerier: MetricQuerier {
             warnings += set.warnings
             bySource.append(list)
         }
+        // Sources holding the same series (blocks of a stable set of series): pair them up.
+        let nonEmpty = bySource.filter { !$0.isEmpty }
+        if let first = nonEmpty.first, nonEmpty.count > 1,
+           nonEmpty.allSatisfy({ $0.count == first.count }),
+           first.indices.allSatisfy({ index in nonEmpty.dropFirst().allSatisfy { $0[index].labels == first[index].labels } })
+        {
+            var out: [any StoredSeries] = []
+            out.reserveCapacity(first.count)
+            for index in first.indices {
+                out.append(MergedSeries(labels: first[index].labels, parts: nonEmpty.map { $0[index] }))
+                if let limit = hints?.limit, limit > 0, out.count >= limit { break }
+            }
+            return MergedSeriesSet(out, warnings: warnings)
+        }
         // Merge the sorted lists, grouping equal label sets.
         var positions = [Int](repeating: 0, count: bySource.count)
         var out: [any StoredSeries] = []
