@@ -57,4 +57,34 @@ package struct HeadStatistics: Hashable, Sendable {
 package protocol HeadStatisticsProvider: Sendable {
     /// Statistics with top-`limit` lists; `matchers` restricts them to matching series.
     func headStatistics(limit: Int) -> HeadStatistics
+    /// The persisted blocks, oldest first (none for engines without blocks).
+    func blockDescriptions() -> [BlockDescription]
+}
+
+extension HeadStatisticsProvider {
+    /// No blocks.
+    package func blockDescriptions() -> [BlockDescription] { [] }
+}
+
+/// A persisted block, as its `meta.json` describes it.
+package struct BlockDescription: Hashable, Sendable {
+    package var ulid: String
+    /// The block covers `[minTimeMs, maxTimeMs)`.
+    package var minTimeMs: Int64
+    package var maxTimeMs: Int64
+    package var numSamples: UInt64
+    package var numSeries: UInt64
+    package var numChunks: UInt64
+    /// 1 for a block cut from the head, one more per compaction.
+    package var compactionLevel: Int
+
+    package init(ulid: String, minTimeMs: Int64, maxTimeMs: Int64, numSamples: UInt64, numSeries: UInt64, numChunks: UInt64, compactionLevel: Int) {
+        self.ulid = ulid
+        self.minTimeMs = minTimeMs
+        self.maxTimeMs = maxTimeMs
+        self.numSamples = numSamples
+        self.numSeries = numSeries
+        self.numChunks = numChunks
+        self.compactionLevel = compactionLevel
+    }
 }

@@ -131,6 +131,16 @@ package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvi
         head.statistics(limit: limit)
     }
 
+    package func blockDescriptions() -> [BlockDescription] {
+        loadedBlocks.map { block in
+            let meta = block.meta
+            return BlockDescription(
+                ulid: meta.ulid, minTimeMs: meta.minTime, maxTimeMs: meta.maxTime, numSamples: meta.stats.numSamples ?? 0,
+                numSeries: meta.stats.numSeries ?? 0, numChunks: meta.stats.numChunks ?? 0, compactionLevel: meta.compaction.level
+            )
+        }
+    }
+
     /// Persists the head's oldest whole block range while the head spans more than one and a
     /// half block ranges and that range is older than any sample the head still accepts
     /// (Prometheus' head compaction): it waits for appenders holding samples in the range,

@@ -35,6 +35,9 @@ def test_osprey_blocks_are_served_by_prometheus_and_dumped_by_promtool(start_osp
     # The head spans more than 3 h: within a minute its oldest 2 h become a block.
     wait_until(lambda: any(is_block(n) for n in os.listdir(data_dir)), timeout=100, what="a persisted block")
     wait_until(lambda: "persisted a block" in osprey.log(), timeout=30, what="the block in Osprey's log")
+    status = requests.get(osprey.url + "/api/v1/status/tsdb/blocks", timeout=30).json()["data"]["blocks"]
+    assert [b["ulid"] for b in status] == sorted(n for n in os.listdir(data_dir) if is_block(n))
+    assert all(b["stats"]["numSeries"] == 8 and b["maxTime"] - b["minTime"] == 2 * HOUR_MS for b in status)
     osprey.kill9()
     blocks = [n for n in os.listdir(data_dir) if is_block(n)]
     assert blocks and not any(n.endswith(".tmp-for-creation") for n in os.listdir(data_dir))

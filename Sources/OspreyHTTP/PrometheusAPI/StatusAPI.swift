@@ -35,6 +35,7 @@ struct StatusAPI: Sendable {
         router.get("/api/v1/status/tsdb") { request, _ in
             try await handle { try await tsdbStatus(request) }
         }
+        router.get("/api/v1/status/tsdb/blocks") { _, _ in blocksStatus() }
         for method in [HTTPRequest.Method.get, .head] {
             router.on("/-/healthy", method: method) { _, _ in text(.ok, "Osprey is Healthy.\n") }
             router.on("/-/ready", method: method) { _, _ in
@@ -90,6 +91,38 @@ struct StatusAPI: Sendable {
                 object.field("labelValueCountByLabelName") { entries(&$0, stats.labelValueCountByLabelName) }
                 object.field("memoryInBytesByLabelName") { entries(&$0, stats.memoryInBytesByLabelName) }
                 object.field("seriesCountByLabelValuePair") { entries(&$0, stats.seriesCountByLabelValuePair) }
+            }
+        }
+    }
+
+    /// The persisted blocks as their `meta.json` fields name them, oldest first.
+    private func blocksStatus() -> Response {
+        let blocks = statistics.blockDescriptions()
+        return APIEnvelope.success { writer in
+            writer.object { object in
+                object.field("blocks") { writer in
+                    writer.array { array in
+                        for block in blocks {
+                            array.element { element in
+                                element.object { fields in
+                                    fields.field("ulid", block.ulid)
+                                    fields.field("minTime", raw: String(block.minTimeMs))
+                                    fields.field("maxTime", raw: String(block.maxTimeMs))
+                                    fields.field("stats") { stats in
+                                        stats.object { counts in
+                                            counts.field("numSamples", raw: String(block.numSamples))
+                                            counts.field("numSeries", raw: String(block.numSeries))
+                                            counts.field("numChunks", raw: String(block.numChunks))
+                                        }
+                                    }
+                                    fields.field("compaction") { compaction in
+                                        compaction.object { level in level.field("level", raw: String(block.compactionLevel)) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
     }
