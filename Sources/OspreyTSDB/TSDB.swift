@@ -94,7 +94,7 @@ package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvi
             }
             guard ULID(name) != nil else { continue }
             do {
-                blocks.append(try Block(directory: path))
+                blocks.append(try Block(directory: path, logger: logger))
             } catch {
                 logger.error("skipping a block that cannot be read", metadata: ["block": "\(name)", "error": "\(error)"])
             }
@@ -175,7 +175,7 @@ package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvi
                 series = Labels.sortedOrder(series.map(\.labels)).map { series[$0] }
                 do {
                     let meta = try BlockWriter.write(series, minTimeMs: low, maxTimeMs: high, into: directory)
-                    let block = try Block(directory: (directory as NSString).appendingPathComponent(meta.ulid))
+                    let block = try Block(directory: (directory as NSString).appendingPathComponent(meta.ulid), logger: logger)
                     blocks.withLock { blocks in
                         blocks.append(block)
                         blocks.sort { ($0.meta.minTime, $0.meta.ulid) < ($1.meta.minTime, $1.meta.ulid) }
@@ -210,7 +210,7 @@ package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvi
             let merged: Block
             do {
                 let meta = try Compactor.merge(sources, into: directory)
-                merged = try Block(directory: (directory as NSString).appendingPathComponent(meta.ulid))
+                merged = try Block(directory: (directory as NSString).appendingPathComponent(meta.ulid), logger: logger)
             } catch {
                 throw StorageError(code: .io, message: "cannot compact blocks \(group.map(\.ulid).joined(separator: ", "))", cause: error)
             }

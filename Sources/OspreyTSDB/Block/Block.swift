@@ -1,5 +1,7 @@
 import Foundation
+package import Logging
 import OspreyEncoding
+import Synchronization
 package import OspreyModel
 package import OspreyStorage
 
@@ -10,10 +12,14 @@ package final class Block: Sendable {
     package let meta: BlockMeta
     let index: IndexReader
     private let segments: [MappedFile]
+    private let logger: Logger
+    private let damageReported = Atomic<Bool>(false)
 
     /// Opens the block in `directory`; a missing or damaged part is an error naming the block.
-    package init(directory: String) throws(BlockError) {
+    /// Damage found later, when chunks are read, is logged to `logger` (once per block).
+    package init(directory: String, logger: Logger = Logger(label: "osprey.tsdb.block")) throws(BlockError) {
         self.directory = directory
+        self.logger = logger
         let metaPath = BlockFiles.join(directory, "meta.json")
         let metaFile = try MappedFile(path: metaPath)
         meta = try BlockMeta.decode(Array(metaFile.bytes), path: metaPath)
@@ -30,6 +36,13 @@ package final class Block: Sendable {
             segments.append(segment)
         }
         self.segments = segments
+    }
+
+    /// Logs that a chunk of this block cannot be read (the first time only): the series'
+    /// samples end there, the rest of the block is still read.
+    func reportDamage(_ error: BlockError) {
+        guard !damageReported.exchange(true, ordering: .relaxed) else { return }
+        logger.error("block is damaged: series that need its broken chunks end early", metadata: ["block": "\(meta.ulid)", "error": "\(error)"])
     }
 
     /// A querier over `[minTimeMs, maxTimeMs]`.
@@ -160,13 +173,18 @@ final class BlockStoredSeries: StoredSeries, Sendable {
     }
 
     /// The chunks' bytes. The sample iterator contract has no error channel: a chunk that
-    /// cannot be read or fails its checksum ends the series' samples there.
+    /// cannot be read or fails its checksum ends the series' samples there, and the block's
+    /// damage is logged with its ID.
     private var headChunks: [HeadChunk] {
         var out: [HeadChunk] = []
         out.reserveCapacity(chunks.count)
         for chunk in chunks {
-            guard let bytes = try? block.chunk(chunk.ref) else { break }
-            out.append(HeadChunk(minTimeMs: chunk.minTimeMs, maxTimeMs: chunk.maxTimeMs, bytes: bytes))
+            do {
+                out.append(HeadChunk(minTimeMs: chunk.minTimeMs, maxTimeMs: chunk.maxTimeMs, bytes: try block.chunk(chunk.ref)))
+            } catch {
+                block.reportDamage(error)
+                break
+            }
         }
         return out
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import OspreyModel
 import OspreyStorage
 import OspreyTestSupport
@@ -77,6 +78,29 @@ struct BlockReaderTests {
         #expect(throws: BlockError.self) { try Block(directory: blockDirectory) }
     }
 
+    @Test func aTruncatedChunkFileIsReportedWithTheBlockAndDoesNotStopOtherSeries() async throws {
+        let series = try await BlockWriterTests.headSeries(seriesCount: 10)
+        let directory = try BlockWriterTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let meta = try BlockWriter.write(series.map { BlockWriter.Series(labels: $0.labels, chunks: $0.chunks) }, minTimeMs: 0, maxTimeMs: 7_200_000, into: directory)
+        // Cut the last chunks off the segment.
+        let segment = directory + "/" + meta.ulid + "/chunks/000001"
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: segment))
+        try bytes.prefix(bytes.count - 300).write(to: URL(fileURLWithPath: segment))
+        let messages = CapturedLog()
+        let block = try Block(directory: directory + "/" + meta.ulid, logger: Logger(label: "test") { _ in messages })
+        let set = try block.querier(minTimeMs: .min, maxTimeMs: .max).select(sorted: true, hints: nil, matchers: [matcher(.regexMatch, "__name__", ".+")])
+        var complete = 0
+        var short = 0
+        while let one = try set.next() {
+            var samples: [Sample] = []
+            one.appendFloats(to: &samples)
+            if samples.count == 460 { complete += 1 } else { short += 1 }
+        }
+        #expect(complete >= 8 && short >= 1)
+        #expect(messages.lines.count == 1 && messages.lines[0].contains(meta.ulid), "\(messages.lines)")
+    }
+
     /// Blocks written by Prometheus' own code (promtool's backfill) read back sample for sample.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/promtool")))
     func readsBlocksPrometheusWrote() throws {
@@ -107,5 +131,25 @@ struct BlockReaderTests {
             let got = (read[labels] ?? []).sorted { $0.timestampMs < $1.timestampMs }
             Self.expectSameSamples(got, samples, "\(labels)")
         }
+    }
+}
+
+/// A log handler that keeps the messages with their metadata.
+final class CapturedLog: LogHandler, @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String] = []
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    var lines: [String] { lock.withLock { stored } }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+        let text = "\(message) \(metadata ?? [:])"
+        lock.withLock { stored.append(text) }
     }
 }
