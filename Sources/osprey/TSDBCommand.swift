@@ -10,7 +10,7 @@ struct TSDBCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tsdb",
         abstract: "Inspect a data directory (Osprey's or Prometheus'), as promtool tsdb does.",
-        subcommands: [TSDBList.self, TSDBDump.self]
+        subcommands: [TSDBList.self, TSDBAnalyze.self, TSDBDump.self]
     )
 }
 
@@ -67,6 +67,49 @@ struct TSDBList: ParsableCommand {
             if attributes?[.type] as? FileAttributeType == .typeRegular { total += (attributes?[.size] as? Int) ?? 0 }
         }
         return total
+    }
+}
+
+struct TSDBAnalyze: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "analyze",
+        abstract: "Show the cardinality of a block (the newest when none is named), as promtool tsdb analyze does."
+    )
+
+    @Option(help: "How many items to list in each top list.")
+    var limit = 20
+
+    @Argument(help: "The data directory.")
+    var directory = "data"
+
+    @Argument(help: "The block's ULID (default: the newest block).")
+    var block: String?
+
+    func run() throws {
+        let tsdb = try openReadOnly(directory)
+        let blocks = tsdb.loadedBlocks
+        guard let chosen = block.map({ id in blocks.first { $0.meta.ulid == id } }) ?? blocks.max(by: { $0.meta.maxTime < $1.meta.maxTime }) else {
+            throw ValidationError(block.map { "\(directory): no block \($0)" } ?? "\(directory): no blocks")
+        }
+        let analysis: BlockAnalysis
+        do {
+            analysis = try chosen.analysis(limit: limit)
+        } catch {
+            throw ValidationError("\(chosen.directory): \(error)")
+        }
+        print("Block ID: \(chosen.meta.ulid)")
+        print("Duration: \(PrometheusDuration.format(milliseconds: chosen.meta.maxTime - chosen.meta.minTime))")
+        print("Series: \(analysis.series)")
+        print("Label names: \(analysis.labelNames)")
+        print("Postings (unique label pairs): \(analysis.uniqueLabelPairs)")
+        print("Postings entries (total label pairs): \(analysis.totalLabelPairs)")
+        for (title, list) in [
+            ("Most common label pairs", analysis.mostCommonLabelPairs), ("Highest cardinality labels", analysis.highestCardinalityLabels),
+            ("Highest cardinality metric names", analysis.highestCardinalityMetricNames),
+        ] {
+            print("\n\(title):")
+            for (name, count) in list { print("\(count) \(name)") }
+        }
     }
 }
 

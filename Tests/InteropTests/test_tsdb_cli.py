@@ -48,3 +48,12 @@ def test_a_missing_directory_is_a_clear_error(workdir):
     result = subprocess.run([osprey_binary(), "tsdb", "list", os.path.join(workdir, "nope")], capture_output=True, text=True)
     assert result.returncode != 0
     assert "does not exist" in result.stderr
+
+
+def test_analyze_counts_what_promtool_counts(workdir):
+    data = backfill(workdir)
+    def counts(text):
+        return [line for line in text.splitlines()[:6] if not line.startswith("Duration")]
+    newest = run("promtool", "tsdb", "list", data).splitlines()[-1].split()[0]
+    assert counts(run(osprey_binary(), "tsdb", "analyze", data)) == counts(run("promtool", "tsdb", "analyze", data, newest))
+    assert "Highest cardinality metric names:" in run(osprey_binary(), "tsdb", "analyze", data, newest)

@@ -45,6 +45,26 @@ package final class Block: Sendable {
         logger.error("block is damaged: series that need its broken chunks end early", metadata: ["block": "\(meta.ulid)", "error": "\(error)"])
     }
 
+    /// Cardinality facts of the block's index, as `promtool tsdb analyze` prints them.
+    package func analysis(limit: Int) throws(BlockError) -> BlockAnalysis {
+        let pairs = try index.postingsCounts()
+        let labelPairs = pairs.filter { !$0.name.isEmpty }
+        var valuesPerName: [String: Int] = [:]
+        for pair in labelPairs { valuesPerName[pair.name, default: 0] += 1 }
+        func top(_ list: [(String, Int)]) -> [(String, Int)] {
+            Array(list.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }.prefix(limit))
+        }
+        return BlockAnalysis(
+            series: pairs.first { $0.name.isEmpty }?.count ?? 0,
+            labelNames: valuesPerName.count,
+            uniqueLabelPairs: labelPairs.count,
+            totalLabelPairs: labelPairs.reduce(0) { $0 + $1.count },
+            mostCommonLabelPairs: top(labelPairs.map { ("\($0.name)=\($0.value)", $0.count) }),
+            highestCardinalityLabels: top(valuesPerName.map { ($0.key, $0.value) }),
+            highestCardinalityMetricNames: top(labelPairs.filter { $0.name == Labels.metricNameLabel }.map { ($0.value, $0.count) })
+        )
+    }
+
     /// A querier over `[minTimeMs, maxTimeMs]`.
     package func querier(minTimeMs: Int64, maxTimeMs: Int64) -> BlockQuerier {
         BlockQuerier(block: self, minTimeMs: minTimeMs, maxTimeMs: maxTimeMs)
@@ -196,4 +216,18 @@ final class BlockStoredSeries: StoredSeries, Sendable {
     func appendFloats(to buffer: inout [Sample]) {
         HeadSampleIterator.appendChunks(headChunks, minTimeMs: minTimeMs, maxTimeMs: maxTimeMs, to: &buffer)
     }
+}
+
+/// What `osprey tsdb analyze` reports about a block.
+package struct BlockAnalysis: Sendable {
+    package var series: Int
+    package var labelNames: Int
+    package var uniqueLabelPairs: Int
+    package var totalLabelPairs: Int
+    /// `name=value` and the series carrying it, most first.
+    package var mostCommonLabelPairs: [(String, Int)]
+    /// Label names and their number of values, most first.
+    package var highestCardinalityLabels: [(String, Int)]
+    /// Metric names and their number of series, most first.
+    package var highestCardinalityMetricNames: [(String, Int)]
 }

@@ -69,6 +69,20 @@ final class IndexReader: Sendable {
         (postingsOffsets[name] ?? []).map(\.value)
     }
 
+    /// Every label pair with the number of series carrying it (the all-series list under
+    /// `("", "")` first), read from the postings lists' counts.
+    func postingsCounts() throws(BlockError) -> [(name: String, value: String, count: Int)] {
+        var out: [(name: String, value: String, count: Int)] = []
+        for name in postingsOffsets.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+            for entry in postingsOffsets[name] ?? [] {
+                let offset = entry.offset
+                guard offset + 8 <= file.bytes.count else { throw BlockError(.corrupt, "\(file.path): postings list at \(offset) outside the index") }
+                out.append((name, entry.value, Int(Self.bigEndian32(file.bytes, offset + 4))))
+            }
+        }
+        return out
+    }
+
     /// Series references (ascending) matching all `matchers`, with Prometheus' semantics: a
     /// matcher that matches "" also selects series without the label.
     func postings(matching matchers: [LabelMatcher]) throws(BlockError) -> [UInt64] {
