@@ -5,8 +5,8 @@ import OspreyModel
 /// threes from the head's block range (2 h → 6 h → 18 h → 54 h …) up to a tenth of the
 /// retention (at most 31 d). A group is merged once blocks cover its whole range, or once a
 /// newer block exists after it; the newest block is never compacted right away, as in
-/// Prometheus. Series' chunks are carried over as they are (blocks never share a time range
-/// here: overlapping blocks are left alone).
+/// Prometheus. Series' chunks are carried over as they are: blocks that overlap another
+/// (out-of-order data, backfill) are left alone, and the others are still compacted.
 package enum Compactor {
     /// The compaction ranges for a block range and a retention.
     package static func ranges(blockRangeMs: Int64, retentionMs: Int64) -> [Int64] {
@@ -19,10 +19,12 @@ package enum Compactor {
     /// The next group of blocks to merge, oldest first; nil when there is none. `blocks` are
     /// sorted by time.
     package static func plan(_ blocks: [BlockMeta], ranges: [Int64]) -> [BlockMeta]? {
-        // Never the newest block, and never blocks that overlap another.
+        // Never the newest block, and never blocks that overlap another (left as they are).
         guard blocks.count > 1 else { return nil }
-        let candidates = Array(blocks.dropLast())
-        for (previous, next) in zip(blocks, blocks.dropFirst()) where next.minTime < previous.maxTime { return nil }
+        let overlapping = Set(blocks.indices.filter { index in
+            blocks.indices.contains { other in other != index && blocks[other].minTime < blocks[index].maxTime && blocks[index].minTime < blocks[other].maxTime }
+        }.map { blocks[$0].ulid })
+        let candidates = blocks.dropLast().filter { !overlapping.contains($0.ulid) }
         for range in ranges.dropFirst() {
             var groups: [Int64: [BlockMeta]] = [:]
             for meta in candidates {
