@@ -218,6 +218,23 @@ struct TSDBTests {
         await reopened.close()
     }
 
+    @Test func overlappingBlocksAreMergedSampleBySample() async throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // Minutes 0…99 from 0 h, and minutes 0…99 from 1 h: 40 timestamps in both.
+        let first = try writeBlock(at: 0, into: directory)
+        let second = try writeBlock(at: 3_600_000, into: directory)
+        let tsdb = try TSDB.open(directory: directory, options: TSDBOptions(), logger: Logger(label: "test"))
+        let merged = try tsdb.compact()
+        #expect(merged.count == 1 && merged[0].minTime == 0 && merged[0].maxTime == 3 * 3_600_000)
+        #expect(Set(merged[0].compaction.parents?.map(\.ulid) ?? []) == [first.ulid, second.ulid])
+        #expect(tsdb.loadedBlocks.count == 1)
+        let samples = try readAll(tsdb, matchers: [matcher(.equal, "__name__", "kept")]).values.first ?? []
+        let expected = (0..<160).map { minute in Sample(timestampMs: Int64(minute) * 60_000, value: Double(minute < 100 ? minute : minute - 60)) }
+        #expect(samples == expected)
+        await tsdb.close()
+    }
+
     @Test func aSecondOpenOfTheSameDirectoryIsRefused() throws {
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -1,12 +1,13 @@
 import Foundation
+import OspreyEncoding
 import OspreyModel
 
 /// Merges adjacent blocks into larger ones (Prometheus' leveled compaction): ranges grow by
 /// threes from the head's block range (2 h → 6 h → 18 h → 54 h …) up to a tenth of the
 /// retention (at most 31 d). A group is merged once blocks cover its whole range, or once a
 /// newer block exists after it; the newest block is never compacted right away, as in
-/// Prometheus. Series' chunks are carried over as they are: blocks that overlap another
-/// (out-of-order data, backfill) are left alone, and the others are still compacted.
+/// Prometheus. Series' chunks are carried over as they are. Blocks that overlap (out-of-order
+/// data, backfill) are merged first, sample by sample (vertical compaction).
 package enum Compactor {
     /// The compaction ranges for a block range and a retention.
     package static func ranges(blockRangeMs: Int64, retentionMs: Int64) -> [Int64] {
@@ -19,8 +20,22 @@ package enum Compactor {
     /// The next group of blocks to merge, oldest first; nil when there is none. `blocks` are
     /// sorted by time.
     package static func plan(_ blocks: [BlockMeta], ranges: [Int64]) -> [BlockMeta]? {
-        // Never the newest block, and never blocks that overlap another (left as they are).
         guard blocks.count > 1 else { return nil }
+        // Overlapping blocks (out-of-order data, backfill) first: merged into one, sample by
+        // sample, as Prometheus' vertical compaction does.
+        var group: [BlockMeta] = []
+        var groupEnd = Int64.min
+        for meta in blocks {
+            if !group.isEmpty && meta.minTime < groupEnd {
+                group.append(meta)
+            } else {
+                if group.count > 1 { return group }
+                group = [meta]
+            }
+            groupEnd = max(group.count == 1 ? meta.maxTime : groupEnd, meta.maxTime)
+        }
+        if group.count > 1 { return group }
+        // Then adjacent blocks, never the newest, nor blocks that overlap another.
         let overlapping = Set(blocks.indices.filter { index in
             blocks.indices.contains { other in other != index && blocks[other].minTime < blocks[index].maxTime && blocks[index].minTime < blocks[other].maxTime }
         }.map { blocks[$0].ulid })
@@ -43,9 +58,12 @@ package enum Compactor {
         return nil
     }
 
-    /// Writes the merged block of `sources` (adjacent, not overlapping, sorted by time) into
-    /// `directory`; the sources are left for the caller to drop.
-    package static func merge(_ sources: [Block], into directory: String) throws(BlockError) -> BlockMeta {
+    /// Writes the merged block of `sources` (sorted by time) into `directory`; the sources are
+    /// left for the caller to drop. Adjacent blocks keep their chunks; overlapping ones are
+    /// merged sample by sample (a timestamp present twice kept once, from the earlier block)
+    /// and re-encoded in chunks of `samplesPerChunk`.
+    package static func merge(_ sources: [Block], into directory: String, samplesPerChunk: Int = 120) throws(BlockError) -> BlockMeta {
+        let overlapping = zip(sources, sources.dropFirst()).contains { $1.meta.minTime < $0.meta.maxTime }
         var chunksBySeries: [Labels: [HeadChunk]] = [:]
         for block in sources {
             let references = try block.index.postings(matching: [])
@@ -58,6 +76,11 @@ package enum Compactor {
                 chunksBySeries[entry.labels] = chunks
             }
         }
+        if overlapping {
+            for (labels, chunks) in chunksBySeries {
+                chunksBySeries[labels] = reencoded(chunks, samplesPerChunk: samplesPerChunk)
+            }
+        }
         let labels = Array(chunksBySeries.keys)
         let series = Labels.sortedOrder(labels).map { BlockWriter.Series(labels: labels[$0], chunks: chunksBySeries[labels[$0]] ?? []) }
         let metas = sources.map(\.meta)
@@ -67,6 +90,30 @@ package enum Compactor {
             level: (metas.map(\.compaction.level).max() ?? 1) + 1, sources: sourceIDs,
             parents: metas.map { BlockMeta.Parent(ulid: $0.ulid, minTime: $0.minTime, maxTime: $0.maxTime) }
         )
+    }
+
+    /// Chunks that may overlap (from several blocks, in block order) as non-overlapping
+    /// chunks: samples sorted by time, a timestamp kept once (its first occurrence).
+    private static func reencoded(_ chunks: [HeadChunk], samplesPerChunk: Int) -> [HeadChunk] {
+        var samples: [Sample] = []
+        for chunk in chunks {
+            HeadSampleIterator.appendChunks([chunk], minTimeMs: .min, maxTimeMs: .max, to: &samples)
+        }
+        // A stable sort keeps the earlier block's sample first among equal timestamps.
+        let ordered = samples.enumerated().sorted { ($0.element.timestampMs, $0.offset) < ($1.element.timestampMs, $1.offset) }.map(\.element)
+        var unique: [Sample] = []
+        unique.reserveCapacity(ordered.count)
+        for sample in ordered where unique.last?.timestampMs != sample.timestampMs { unique.append(sample) }
+        var out: [HeadChunk] = []
+        var start = 0
+        while start < unique.count {
+            let end = min(unique.count, start + samplesPerChunk)
+            var encoder = XORChunkEncoder()
+            for sample in unique[start..<end] { _ = encoder.append(timestampMs: sample.timestampMs, value: sample.value) }
+            out.append(HeadChunk(minTimeMs: unique[start].timestampMs, maxTimeMs: unique[end - 1].timestampMs, bytes: encoder.bytes))
+            start = end
+        }
+        return out
     }
 
     private static func floorDivision(_ a: Int64, _ b: Int64) -> Int64 {
