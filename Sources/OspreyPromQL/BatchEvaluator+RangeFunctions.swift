@@ -285,11 +285,15 @@ extension BatchEvaluator {
                 }
             }
             let key = (toStart: first.timestampMs - start, toEnd: end - last.timestampMs, count: high - low)
-            if geometry == nil || key != geometryKey {
-                geometry = RangeFunctions.RateGeometry(firstMs: first.timestampMs, lastMs: last.timestampMs, count: key.count, rangeStartMs: start, rangeEndMs: end, rangeSeconds: rangeSeconds)
+            let current: RangeFunctions.RateGeometry
+            if let geometry, key == geometryKey {
+                current = geometry
+            } else {
+                current = RangeFunctions.RateGeometry(firstMs: first.timestampMs, lastMs: last.timestampMs, count: key.count, rangeStartMs: start, rangeEndMs: end, rangeSeconds: rangeSeconds)
+                geometry = current
                 geometryKey = key
             }
-            body(k, geometry!.extrapolate(result, firstValue: first.value, isCounter: isCounter))
+            body(k, current.extrapolate(result, firstValue: first.value, isCounter: isCounter))
         }
     }
 

@@ -35,11 +35,8 @@ package enum Compactor {
             groupEnd = max(group.count == 1 ? meta.maxTime : groupEnd, meta.maxTime)
         }
         if group.count > 1 { return group }
-        // Then adjacent blocks, never the newest, nor blocks that overlap another.
-        let overlapping = Set(blocks.indices.filter { index in
-            blocks.indices.contains { other in other != index && blocks[other].minTime < blocks[index].maxTime && blocks[index].minTime < blocks[other].maxTime }
-        }.map { blocks[$0].ulid })
-        let candidates = blocks.dropLast().filter { !overlapping.contains($0.ulid) }
+        // Then adjacent blocks (none overlaps another by now), never the newest.
+        let candidates = blocks.dropLast()
         for range in ranges.dropFirst() {
             var groups: [Int64: [BlockMeta]] = [:]
             for meta in candidates {
