@@ -20,6 +20,28 @@ package struct Sample: Hashable, Sendable {
         hasher.combine(timestampMs)
         hasher.combine(value.bitPattern)
     }
+
+    /// Two time-sorted sample lists merged by time; a timestamp in both is kept once, from
+    /// `first`.
+    package static func mergedByTime(_ first: [Sample], _ second: [Sample]) -> [Sample] {
+        if first.isEmpty { return second }
+        if second.isEmpty { return first }
+        var merged: [Sample] = []
+        merged.reserveCapacity(first.count + second.count)
+        var i = 0
+        var j = 0
+        while i < first.count || j < second.count {
+            if j >= second.count || (i < first.count && first[i].timestampMs <= second[j].timestampMs) {
+                if j < second.count && first[i].timestampMs == second[j].timestampMs { j += 1 }
+                merged.append(first[i])
+                i += 1
+            } else {
+                merged.append(second[j])
+                j += 1
+            }
+        }
+        return merged
+    }
 }
 
 /// Prometheus' staleness marker, a NaN with a reserved payload.

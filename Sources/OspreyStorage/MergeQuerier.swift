@@ -33,7 +33,7 @@ package final class MergeQuerier: MetricQuerier {
                 out.append(MergedSeries(labels: first[index].labels, parts: nonEmpty.map { $0[index] }))
                 if let limit = hints?.limit, limit > 0, out.count >= limit { break }
             }
-            return MergedSeriesSet(out, warnings: warnings)
+            return ArraySeriesSet(out, warnings: warnings)
         }
         // Merge the sorted lists, grouping equal label sets.
         var positions = [Int](repeating: 0, count: bySource.count)
@@ -53,7 +53,7 @@ package final class MergeQuerier: MetricQuerier {
             out.append(parts.count == 1 ? parts[0] : MergedSeries(labels: labels, parts: parts))
             if let limit = hints?.limit, limit > 0, out.count >= limit { break }
         }
-        return MergedSeriesSet(out, warnings: warnings)
+        return ArraySeriesSet(out, warnings: warnings)
     }
 
     package func labelValues(_ name: String, matchers: [LabelMatcher], limit: Int) throws(StorageError) -> [String] {
@@ -112,68 +112,8 @@ final class MergedSeries: StoredSeries {
         for part in parts {
             var samples: [Sample] = []
             part.appendFloats(to: &samples)
-            if merged.isEmpty {
-                merged = samples
-                continue
-            }
-            var result: [Sample] = []
-            result.reserveCapacity(merged.count + samples.count)
-            var i = 0
-            var j = 0
-            while i < merged.count || j < samples.count {
-                if j >= samples.count || (i < merged.count && merged[i].timestampMs <= samples[j].timestampMs) {
-                    if j < samples.count && merged[i].timestampMs == samples[j].timestampMs { j += 1 }
-                    result.append(merged[i])
-                    i += 1
-                } else {
-                    result.append(samples[j])
-                    j += 1
-                }
-            }
-            merged = result
+            merged = Sample.mergedByTime(merged, samples)
         }
         buffer.append(contentsOf: merged)
-    }
-}
-
-/// Iterates samples held in an array (sorted by time).
-final class ArraySampleIterator: SampleIterator {
-    private let samples: [Sample]
-    private var index = -1
-
-    init(_ samples: [Sample]) {
-        self.samples = samples
-    }
-
-    var floatSample: Sample { samples[index] }
-    var timestampMs: Int64 { samples[index].timestampMs }
-    var histogramSample: (timestampMs: Int64, histogram: FloatHistogram) { (timestampMs, FloatHistogram(schema: 0, count: 0, sum: 0)) }
-
-    func next() -> SampleValueType {
-        index += 1
-        return index < samples.count ? .float : .none
-    }
-
-    func seek(to timestampMs: Int64) -> SampleValueType {
-        if index < 0 { index = 0 }
-        while index < samples.count && samples[index].timestampMs < timestampMs { index += 1 }
-        return index < samples.count ? .float : .none
-    }
-}
-
-final class MergedSeriesSet: SeriesSet {
-    private let items: [any StoredSeries]
-    private var index = 0
-    let warnings: [String]
-
-    init(_ items: [any StoredSeries], warnings: [String]) {
-        self.items = items
-        self.warnings = warnings
-    }
-
-    func next() throws(StorageError) -> (any StoredSeries)? {
-        guard index < items.count else { return nil }
-        defer { index += 1 }
-        return items[index]
     }
 }

@@ -272,7 +272,7 @@ package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvi
     }
 
     /// Bytes of the regular files under `path`.
-    static func size(of path: String) -> Int64 {
+    package static func size(of path: String) -> Int64 {
         guard let files = FileManager.default.enumerator(atPath: path) else { return 0 }
         var total: Int64 = 0
         for case let file as String in files {

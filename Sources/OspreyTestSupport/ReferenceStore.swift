@@ -156,7 +156,7 @@ package struct ListSeries: StoredSeries {
     }
 
     package func iterator(reusing previous: (any SampleIterator)?) -> any SampleIterator {
-        ListSampleIterator(samples)
+        ArraySampleIterator(samples)
     }
 }
 
@@ -178,30 +178,3 @@ package final class ListSeriesSet: SeriesSet {
     }
 }
 
-/// Iterates an array of samples.
-package final class ListSampleIterator: SampleIterator {
-    private let samples: [Sample]
-    private var index = -1
-
-    /// Iterates `samples` (sorted by time).
-    package init(_ samples: [Sample]) {
-        self.samples = samples
-    }
-
-    package var floatSample: Sample { samples[index] }
-    package var timestampMs: Int64 { samples[index].timestampMs }
-    package var histogramSample: (timestampMs: Int64, histogram: FloatHistogram) {
-        (timestampMs, FloatHistogram(schema: 0, count: 0, sum: 0))
-    }
-
-    package func next() -> SampleValueType {
-        index += 1
-        return index < samples.count ? .float : .none
-    }
-
-    package func seek(to timestampMs: Int64) -> SampleValueType {
-        if index < 0 { index = 0 }
-        while index < samples.count && samples[index].timestampMs < timestampMs { index += 1 }
-        return index < samples.count ? .float : .none
-    }
-}

@@ -31,7 +31,7 @@ struct TSDBList: ParsableCommand {
             let meta = block.meta
             rows.append([
                 meta.ulid, time(meta.minTime), time(meta.maxTime), PrometheusDuration.format(milliseconds: meta.maxTime - meta.minTime),
-                "\(meta.stats.numSamples ?? 0)", "\(meta.stats.numChunks ?? 0)", "\(meta.stats.numSeries ?? 0)", size(directorySize(block.directory)),
+                "\(meta.stats.numSamples ?? 0)", "\(meta.stats.numChunks ?? 0)", "\(meta.stats.numSeries ?? 0)", size(TSDB.size(of: block.directory)),
             ])
         }
         let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
@@ -47,7 +47,7 @@ struct TSDBList: ParsableCommand {
         return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
     }
 
-    private func size(_ bytes: Int) -> String {
+    private func size(_ bytes: Int64) -> String {
         guard humanReadable else { return String(bytes) }
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var value = Double(bytes)
@@ -59,15 +59,6 @@ struct TSDBList: ParsableCommand {
         return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
     }
 
-    private func directorySize(_ path: String) -> Int {
-        guard let files = FileManager.default.enumerator(atPath: path) else { return 0 }
-        var total = 0
-        for case let file as String in files {
-            let attributes = try? FileManager.default.attributesOfItem(atPath: (path as NSString).appendingPathComponent(file))
-            if attributes?[.type] as? FileAttributeType == .typeRegular { total += (attributes?[.size] as? Int) ?? 0 }
-        }
-        return total
-    }
 }
 
 struct TSDBAnalyze: ParsableCommand {

@@ -125,7 +125,7 @@ package final class BlockQuerier: MetricQuerier {
         } catch {
             throw StorageError(code: .io, message: "block \(block.meta.ulid): \(error)")
         }
-        return BlockSeriesSet(result)
+        return ArraySeriesSet(result)
     }
 
     package func labelValues(_ name: String, matchers: [LabelMatcher], limit: Int) throws(StorageError) -> [String] {
@@ -157,23 +157,6 @@ package final class BlockQuerier: MetricQuerier {
     }
 
     package func close() {}
-}
-
-/// A series set over an array.
-final class BlockSeriesSet: SeriesSet {
-    private var items: [any StoredSeries]
-    private var index = 0
-    let warnings: [String] = []
-
-    init(_ items: [any StoredSeries]) {
-        self.items = items
-    }
-
-    func next() throws(StorageError) -> (any StoredSeries)? {
-        guard index < items.count else { return nil }
-        defer { index += 1 }
-        return items[index]
-    }
 }
 
 /// One series of a block: its chunks are read (and checked) when its samples are.

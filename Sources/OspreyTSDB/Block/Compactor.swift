@@ -92,25 +92,14 @@ package enum Compactor {
     /// Chunks that may overlap (from several blocks, in block order) as non-overlapping
     /// chunks: samples sorted by time, a timestamp kept once (its first occurrence).
     private static func reencoded(_ chunks: [HeadChunk], samplesPerChunk: Int) -> [HeadChunk] {
-        var samples: [Sample] = []
+        var merged: [Sample] = []
         for chunk in chunks {
+            var samples: [Sample] = []
             HeadSampleIterator.appendChunks([chunk], minTimeMs: .min, maxTimeMs: .max, to: &samples)
+            // The earlier chunk's sample wins a tie.
+            merged = Sample.mergedByTime(merged, samples)
         }
-        // A stable sort keeps the earlier block's sample first among equal timestamps.
-        let ordered = samples.enumerated().sorted { ($0.element.timestampMs, $0.offset) < ($1.element.timestampMs, $1.offset) }.map(\.element)
-        var unique: [Sample] = []
-        unique.reserveCapacity(ordered.count)
-        for sample in ordered where unique.last?.timestampMs != sample.timestampMs { unique.append(sample) }
-        var out: [HeadChunk] = []
-        var start = 0
-        while start < unique.count {
-            let end = min(unique.count, start + samplesPerChunk)
-            var encoder = XORChunkEncoder()
-            for sample in unique[start..<end] { _ = encoder.append(timestampMs: sample.timestampMs, value: sample.value) }
-            out.append(HeadChunk(minTimeMs: unique[start].timestampMs, maxTimeMs: unique[end - 1].timestampMs, bytes: encoder.bytes))
-            start = end
-        }
-        return out
+        return HeadChunk.encode(merged, samplesPerChunk: samplesPerChunk)
     }
 
     private static func floorDivision(_ a: Int64, _ b: Int64) -> Int64 {

@@ -1,4 +1,5 @@
 package import OspreyEncoding
+import OspreyModel
 
 /// An immutable, completed XOR chunk of a head series.
 package struct HeadChunk: Sendable {
@@ -14,5 +15,22 @@ package struct HeadChunk: Sendable {
         self.minTimeMs = minTimeMs
         self.maxTimeMs = maxTimeMs
         self.bytes = bytes
+    }
+}
+
+extension HeadChunk {
+    /// `samples` (sorted by time, no timestamp twice) as XOR chunks of at most
+    /// `samplesPerChunk` samples each.
+    static func encode(_ samples: [Sample], samplesPerChunk: Int) -> [HeadChunk] {
+        var out: [HeadChunk] = []
+        var start = 0
+        while start < samples.count {
+            let end = min(samples.count, start + samplesPerChunk)
+            var encoder = XORChunkEncoder()
+            for sample in samples[start..<end] { _ = encoder.append(timestampMs: sample.timestampMs, value: sample.value) }
+            out.append(HeadChunk(minTimeMs: samples[start].timestampMs, maxTimeMs: samples[end - 1].timestampMs, bytes: encoder.bytes))
+            start = end
+        }
+        return out
     }
 }

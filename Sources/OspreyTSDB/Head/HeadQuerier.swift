@@ -131,25 +131,6 @@ private func overlaps(_ state: SeriesState, _ low: Int64, _ high: Int64) -> Bool
     return first <= high && last >= low
 }
 
-/// A series set over an array the querier built.
-package final class ArraySeriesSet: SeriesSet {
-    private var items: [any StoredSeries]
-    private var index = 0
-    package let warnings: [String]
-
-    /// Wraps series in the order given.
-    package init(_ items: [any StoredSeries], warnings: [String] = []) {
-        self.items = items
-        self.warnings = warnings
-    }
-
-    package func next() throws(StorageError) -> (any StoredSeries)? {
-        guard index < items.count else { return nil }
-        defer { index += 1 }
-        return items[index]
-    }
-}
-
 /// One head series as returned to a reader. Its samples are read when asked for, each read
 /// from a consistent snapshot taken under the series' lock (as Prometheus' head reads chunks
 /// at iteration time); a class, so that readers passing series around as existentials hold

@@ -139,31 +139,8 @@ package struct SeriesState: Sendable {
         guard !late.isEmpty else { return inRange }
         var samples: [Sample] = []
         HeadSampleIterator.appendChunks(inRange, minTimeMs: lowMs, maxTimeMs: highMs - 1, to: &samples)
-        // Merge by time; an in-order sample wins a tie, as readers see it.
-        var merged: [Sample] = []
-        merged.reserveCapacity(samples.count + late.count)
-        var i = 0
-        var j = 0
-        while i < samples.count || j < late.count {
-            if j >= late.count || (i < samples.count && samples[i].timestampMs <= late[j].timestampMs) {
-                if j < late.count && samples[i].timestampMs == late[j].timestampMs { j += 1 }
-                merged.append(samples[i])
-                i += 1
-            } else {
-                merged.append(late[j])
-                j += 1
-            }
-        }
-        var out: [HeadChunk] = []
-        var start = 0
-        while start < merged.count {
-            let end = min(merged.count, start + samplesPerChunk)
-            var encoder = XORChunkEncoder()
-            for sample in merged[start..<end] { _ = encoder.append(timestampMs: sample.timestampMs, value: sample.value) }
-            out.append(HeadChunk(minTimeMs: merged[start].timestampMs, maxTimeMs: merged[end - 1].timestampMs, bytes: encoder.bytes))
-            start = end
-        }
-        return out
+        // An in-order sample wins a tie, as readers see it.
+        return HeadChunk.encode(Sample.mergedByTime(samples, late), samplesPerChunk: samplesPerChunk)
     }
 
     /// A consistent copy of the series' samples for a reader.
