@@ -13,29 +13,10 @@ package final class QueryScheduler: Sendable {
         gate = Gate(permits: max(1, maxConcurrency))
     }
 
-    /// Runs `body` under `context` once a slot is free. Cancelling the calling task cancels
-    /// the query.
+    /// Runs `body` under `context` once a slot is free, off the cooperative pool. Cancelling
+    /// the calling task cancels the query.
     package func run<T: Sendable>(_ context: QueryContext, _ body: @escaping @Sendable () throws(PromQLError) -> T) async throws(PromQLError) -> T {
-        let result: Result<T, PromQLError> = await withTaskCancellationHandler {
-            guard await gate.acquire() else {
-                return .failure(PromQLError(code: .canceled, message: "query was canceled in query queue"))
-            }
-            return await withCheckedContinuation { continuation in
-                queue.async { [gate] in
-                    let result: Result<T, PromQLError>
-                    do throws(PromQLError) {
-                        result = .success(try body())
-                    } catch {
-                        result = .failure(error)
-                    }
-                    gate.release()
-                    continuation.resume(returning: result)
-                }
-            }
-        } onCancel: {
-            context.cancel()
-        }
-        return try result.get()
+        try await run(context) { () throws(PromQLError) in PreparedQuery(estimatedSamples: .max, body) }
     }
 
     /// Evaluations estimated to touch at most this many samples run on the caller's thread:
@@ -62,31 +43,25 @@ package final class QueryScheduler: Sendable {
                 return .failure(error)
             }
             if prepared.estimatedSamples <= Self.inlineSamples && DispatchTime.now().uptimeNanoseconds - started < 1_000_000 {
-                let result: Result<T, PromQLError>
-                do throws(PromQLError) {
-                    result = .success(try prepared.evaluate())
-                } catch {
-                    result = .failure(error)
-                }
-                gate.release()
-                return result
+                return Self.evaluate(prepared, releasing: gate)
             }
             return await withCheckedContinuation { continuation in
-                queue.async { [gate] in
-                    let result: Result<T, PromQLError>
-                    do throws(PromQLError) {
-                        result = .success(try prepared.evaluate())
-                    } catch {
-                        result = .failure(error)
-                    }
-                    gate.release()
-                    continuation.resume(returning: result)
-                }
+                queue.async { [gate] in continuation.resume(returning: Self.evaluate(prepared, releasing: gate)) }
             }
         } onCancel: {
             context.cancel()
         }
         return try result.get()
+    }
+
+    /// Evaluates `prepared`, then hands its permit on.
+    private static func evaluate<T>(_ prepared: PreparedQuery<T>, releasing gate: Gate) -> Result<T, PromQLError> {
+        defer { gate.release() }
+        do throws(PromQLError) {
+            return .success(try prepared.evaluate())
+        } catch {
+            return .failure(error)
+        }
     }
 
     /// A counting semaphore for tasks, first come first served: a lock, not an actor, so that
