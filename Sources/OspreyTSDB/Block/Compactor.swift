@@ -46,8 +46,8 @@ package enum Compactor {
                 groups[start, default: []].append(meta)
             }
             for start in groups.keys.sorted() {
-                guard let group = groups[start], group.count > 1 else { continue }
-                let covered = group.first!.minTime == start && group.last!.maxTime == start + range
+                guard let group = groups[start], group.count > 1, let first = group.first, let last = group.last else { continue }
+                let covered = first.minTime == start && last.maxTime == start + range
                 let superseded = blocks.contains { $0.minTime >= start + range }
                 if covered || superseded { return group }
             }

@@ -97,12 +97,13 @@ package final class HeadSampleIterator: SampleIterator {
         let chunks = allChunks.lazy.filter { $0.maxTimeMs >= minTimeMs && $0.minTimeMs <= maxTimeMs }
         buffer.reserveCapacity(buffer.count + chunks.reduce(0) { $0 + Self.declaredCount($1.bytes) })
         for chunk in chunks {
-            guard var decoder = try? XORChunkDecoder(chunk.bytes) else { continue }
+            guard var decoder = try? XORChunkDecoder(chunk.bytes), decoder.count > 0 else { continue }
             let start = buffer.count
             let capacity = decoder.count
             buffer.append(contentsOf: repeatElement(Sample(timestampMs: 0, value: 0), count: capacity))
-            let written = buffer.withUnsafeMutableBytes { raw in
-                decoder.decode(into: raw.baseAddress! + start * MemoryLayout<Sample>.stride, capacity: capacity)
+            let written = buffer.withUnsafeMutableBytes { raw -> Int in
+                guard let base = raw.baseAddress else { return 0 }
+                return decoder.decode(into: base + start * MemoryLayout<Sample>.stride, capacity: capacity)
             }
             buffer.removeLast(capacity - written)
             if chunk.minTimeMs < minTimeMs || chunk.maxTimeMs > maxTimeMs {
