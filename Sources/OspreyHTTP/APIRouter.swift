@@ -21,13 +21,16 @@ package struct HTTPDependencies: Sendable {
     package var remoteWrite: RemoteWriteSettings
     /// Query limits.
     package var query: QuerySettings
+    /// The TSDB admin API; nil unless enabled (`--web.enable-admin-api`).
+    package var administration: (any MetricAdministration)?
 
     /// Bundles the dependencies.
     package init(
         appendable: any MetricAppendable, queryable: any MetricQueryable, statistics: any HeadStatisticsProvider,
         buildInfo: BuildInfo, isReady: @escaping @Sendable () -> Bool, metricsText: @escaping @Sendable () -> String,
-        remoteWrite: RemoteWriteSettings, query: QuerySettings = QuerySettings()
+        remoteWrite: RemoteWriteSettings, query: QuerySettings = QuerySettings(), administration: (any MetricAdministration)? = nil
     ) {
+        self.administration = administration
         self.appendable = appendable
         self.queryable = queryable
         self.statistics = statistics
@@ -68,6 +71,7 @@ package func makeRouter(_ dependencies: HTTPDependencies) -> Router<OspreyReques
         isReady: dependencies.isReady, metricsText: dependencies.metricsText
     ).register(on: router)
     RemoteWriteAPI(appendable: dependencies.appendable, settings: dependencies.remoteWrite).register(on: router)
+    AdminAPI(administration: dependencies.administration).register(on: router)
     RemoteReadAPI(queryable: dependencies.queryable, maxBodyBytes: dependencies.remoteWrite.maxBodyBytes).register(on: router)
     return router
 }

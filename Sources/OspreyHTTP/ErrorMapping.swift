@@ -35,15 +35,15 @@ enum ErrorMapping {
         }
     }
 
-    /// The JSON error response for `error`.
-    static func response(for error: APIError) -> Response {
+    /// The JSON error response for `error`, with its type's status unless `status` is given.
+    static func response(for error: APIError, status: HTTPResponse.Status? = nil) -> Response {
         var json = JSONWriter()
         json.object { object in
             object.field("status", "error")
             object.field("errorType", error.code.rawValue)
             object.field("error", error.message)
         }
-        return json.response(status: status(for: error.code))
+        return json.response(status: status ?? Self.status(for: error.code))
     }
 
     /// A plain-text error response (remote write answers in text, as Prometheus does).

@@ -41,7 +41,8 @@ package enum OspreyServer {
                 return String(decoding: bytes, as: UTF8.self)
             },
             remoteWrite: RemoteWriteSettings(maxBodyBytes: options.remoteWriteMaxBodyBytes, nameValidation: config.global.metricNameValidationScheme),
-            query: options.query
+            query: options.query,
+            administration: options.enableAdminAPI ? tsdb : nil
         )
         var httpLoggerBuilder = logger
         httpLoggerBuilder[metadataKey: "component"] = "http"

@@ -24,6 +24,8 @@ package struct ServerOptions: Sendable {
     package var retentionMs: Int64 = 15 * 24 * 3600 * 1000
     /// Block retention by size, bytes; 0 is none (`--storage.tsdb.retention.size`).
     package var retentionBytes: Int64 = 0
+    /// Whether `/api/v1/admin/tsdb/*` is served (`--web.enable-admin-api`).
+    package var enableAdminAPI = false
     /// Largest remote-write body.
     package var remoteWriteMaxBodyBytes = 32 << 20
     /// Query limits (`--query.*`).

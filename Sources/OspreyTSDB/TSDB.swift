@@ -9,7 +9,7 @@ package import OspreyStorage
 /// open each other's directories.
 ///
 /// Implements the storage contracts; everything above sees only those.
-package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvider {
+package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvider, MetricAdministration {
     /// The data directory.
     package let directory: String
     /// The in-memory head.
@@ -17,10 +17,12 @@ package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvi
     /// What the WAL replay at open found.
     package let replayReport: WALReplayReport
     /// The blocks, by time.
-    private let blocks: Mutex<[Block]>
-    private let logger: Logger
+    let blocks: Mutex<[Block]>
+    let logger: Logger
     /// Held while the directory is open for writing; nil when opened read-only.
     private let lock: DirectoryLock?
+    /// One maintenance task at a time.
+    let maintenance = MaintenanceGate()
 
     private init(directory: String, lock: DirectoryLock?, head: Head, blocks: [Block], replayReport: WALReplayReport, logger: Logger) {
         self.directory = directory
@@ -165,14 +167,8 @@ package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvi
                 try? await Task.sleep(for: .milliseconds(10))
                 waited += 1
             }
-            let samplesPerChunk = head.options.samplesPerChunk
-            var series: [BlockWriter.Series] = []
-            head.series.forEach { memSeries in
-                let chunks = memSeries.state.withLock { $0.chunksForBlock(from: low, before: high, samplesPerChunk: samplesPerChunk) }
-                if !chunks.isEmpty { series.append(BlockWriter.Series(labels: memSeries.labels, chunks: chunks)) }
-            }
+            let series = headSeriesForBlock(from: low, before: high)
             if !series.isEmpty {
-                series = Labels.sortedOrder(series.map(\.labels)).map { series[$0] }
                 do {
                     let meta = try BlockWriter.write(series, minTimeMs: low, maxTimeMs: high, into: directory)
                     let block = try Block(directory: (directory as NSString).appendingPathComponent(meta.ulid), logger: logger)
@@ -195,6 +191,18 @@ package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvi
         return written
     }
 
+    /// The head's series with samples in `[lowMs, highMs)`, in label order, as a block holds
+    /// them: out-of-order samples merged in, deleted ones left out.
+    func headSeriesForBlock(from lowMs: Int64, before highMs: Int64) -> [BlockWriter.Series] {
+        let samplesPerChunk = head.options.samplesPerChunk
+        var series: [BlockWriter.Series] = []
+        head.series.forEach { memSeries in
+            let chunks = memSeries.state.withLock { $0.chunksForBlock(from: lowMs, before: highMs, samplesPerChunk: samplesPerChunk) }
+            if !chunks.isEmpty { series.append(BlockWriter.Series(labels: memSeries.labels, chunks: chunks)) }
+        }
+        return Labels.sortedOrder(series.map(\.labels)).map { series[$0] }
+    }
+
     /// Merges adjacent blocks into larger ones while ``Compactor/plan(_:ranges:)`` finds a
     /// group: the merged block is written (under a temporary name, then renamed), replaces its
     /// sources in what queries read, then the sources are deleted. A crash before the sources
@@ -207,26 +215,31 @@ package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvi
             let current = blocks.withLock { $0 }
             guard let group = Compactor.plan(current.map(\.meta), ranges: ranges) else { break }
             let sources = current.filter { block in group.contains { $0.ulid == block.meta.ulid } }
-            let merged: Block
+            let merged: Block?
             do {
-                let meta = try Compactor.merge(sources, into: directory)
-                merged = try Block(directory: (directory as NSString).appendingPathComponent(meta.ulid), logger: logger)
+                merged = try Compactor.merge(sources, into: directory).map { meta throws(BlockError) in
+                    try Block(directory: (directory as NSString).appendingPathComponent(meta.ulid), logger: logger)
+                }
             } catch {
                 throw StorageError(code: .io, message: "cannot compact blocks \(group.map(\.ulid).joined(separator: ", "))", cause: error)
             }
-            blocks.withLock { blocks in
-                blocks.removeAll { block in sources.contains { $0 === block } }
-                blocks.append(merged)
-                blocks.sort { ($0.meta.minTime, $0.meta.ulid) < ($1.meta.minTime, $1.meta.ulid) }
-            }
-            for source in sources { delete(source) }
+            replace(sources, with: merged)
             logger.info("compacted blocks", metadata: [
-                "block": "\(merged.meta.ulid)", "sources": "\(group.map(\.ulid).joined(separator: ","))",
-                "min_time_ms": "\(merged.meta.minTime)", "max_time_ms": "\(merged.meta.maxTime)",
+                "block": "\(merged?.meta.ulid ?? "none: every sample was deleted")", "sources": "\(group.map(\.ulid).joined(separator: ","))",
             ])
-            written.append(merged.meta)
+            if let merged { written.append(merged.meta) }
         }
         return written
+    }
+
+    /// Makes `replacement` (if any) visible instead of `sources`, then deletes the sources.
+    func replace(_ sources: [Block], with replacement: Block?) {
+        blocks.withLock { blocks in
+            blocks.removeAll { block in sources.contains { $0 === block } }
+            if let replacement { blocks.append(replacement) }
+            blocks.sort { ($0.meta.minTime, $0.meta.ulid) < ($1.meta.minTime, $1.meta.ulid) }
+        }
+        for source in sources { delete(source) }
     }
 
     /// Removes a block's directory (renamed to `.tmp-for-deletion` first, so a crash leaves a
@@ -316,12 +329,14 @@ package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvi
                 break
             }
             do {
-                try await persistHead()
-                try compact()
+                try await maintenance.run { () throws(StorageError) in
+                    defer { applyRetention() }
+                    try await persistHead()
+                    try compact()
+                }
             } catch {
                 logger.error("persisting the head or compacting blocks failed; retrying in a minute", metadata: ["error": "\(error)"])
             }
-            applyRetention()
         }
     }
 

@@ -45,6 +45,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("storage.tsdb.retention.size"), help: "Most bytes blocks and WAL may take, e.g. 512MB or 100GB (KB = 1024 B); 0 for no limit.")
     var retentionSize = "0"
 
+    @Flag(name: .customLong("web.enable-admin-api"), help: "Serve the TSDB admin endpoints (/api/v1/admin/tsdb/*: delete series, clean tombstones, snapshot).")
+    var enableAdminAPI = false
+
     @Option(name: .customLong("web.remote-write.max-body-bytes"), help: "Largest accepted remote-write body, compressed or not.")
     var remoteWriteMaxBodyBytes = 32 << 20
 
@@ -118,6 +121,7 @@ struct Serve: AsyncParsableCommand {
         options.walCompression = walCompression
         options.walSyncPolicy = WALSyncPolicy(rawValue: walSync) ?? .write
         options.remoteWriteMaxBodyBytes = remoteWriteMaxBodyBytes
+        options.enableAdminAPI = enableAdminAPI
         options.retentionMs = PrometheusDuration.parseMilliseconds(retentionTime) ?? options.retentionMs
         options.retentionBytes = Self.parseBytes(retentionSize) ?? 0
         options.query.timeoutMs = PrometheusDuration.parseMilliseconds(queryTimeout) ?? 120_000

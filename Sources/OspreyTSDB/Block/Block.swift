@@ -14,6 +14,8 @@ package final class Block: Sendable {
     private let segments: [MappedFile]
     private let logger: Logger
     private let damageReported = Atomic<Bool>(false)
+    /// Deleted ranges per series reference (the `tombstones` file).
+    private let tombstones: Mutex<[UInt64: DeletedIntervals]>
 
     /// Opens the block in `directory`; a missing or damaged part is an error naming the block.
     /// Damage found later, when chunks are read, is logged to `logger` (once per block).
@@ -36,6 +38,62 @@ package final class Block: Sendable {
             segments.append(segment)
         }
         self.segments = segments
+        let tombstonesPath = BlockFiles.join(directory, Tombstones.fileName)
+        if FileManager.default.fileExists(atPath: tombstonesPath) {
+            let file = try MappedFile(path: tombstonesPath)
+            tombstones = Mutex(try Tombstones.decode(file.bytes, path: tombstonesPath))
+        } else {
+            tombstones = Mutex([:])
+        }
+    }
+
+    /// The deleted ranges per series reference.
+    package var deletedIntervals: [UInt64: DeletedIntervals] { tombstones.withLock { $0 } }
+
+    /// Whether the block has tombstones.
+    package var hasTombstones: Bool { tombstones.withLock { !$0.isEmpty } }
+
+    /// Adds tombstones deleting `[minTimeMs, maxTimeMs]` of the series matching any of
+    /// `matcherSets` (each clamped to the series' own range, as Prometheus does), writes the
+    /// `tombstones` file (a new file renamed over the old) and the tombstone count into
+    /// `meta.json`, then makes them visible to readers. Returns the number of series affected.
+    @discardableResult
+    package func delete(matcherSets: [[LabelMatcher]], minTimeMs: Int64, maxTimeMs: Int64) throws(BlockError) -> Int {
+        guard minTimeMs <= maxTimeMs, meta.minTime <= maxTimeMs, meta.maxTime > minTimeMs else { return 0 }
+        var updated = deletedIntervals
+        var affected = 0
+        var seen = Set<UInt64>()
+        for matchers in matcherSets {
+            for reference in try index.postings(matching: matchers) where seen.insert(reference).inserted {
+                let chunks = try index.series(reference).chunks
+                guard let first = chunks.first, let last = chunks.last,
+                    chunks.contains(where: { $0.minTimeMs <= maxTimeMs && $0.maxTimeMs >= minTimeMs })
+                else { continue }
+                let low = max(minTimeMs, first.minTimeMs)
+                let high = min(maxTimeMs, last.maxTimeMs)
+                guard low <= high, !(updated[reference]?.covers(low, high) ?? false) else { continue }
+                updated[reference, default: DeletedIntervals()].add(low...high)
+                affected += 1
+            }
+        }
+        guard affected > 0 else { return 0 }
+        try writeTombstones(updated)
+        tombstones.withLock { $0 = updated }
+        return affected
+    }
+
+    /// Replaces the `tombstones` file and records the count in `meta.json`, each through a
+    /// temporary file renamed into place.
+    private func writeTombstones(_ deleted: [UInt64: DeletedIntervals]) throws(BlockError) {
+        let path = BlockFiles.join(directory, Tombstones.fileName)
+        try BlockFiles.write(Tombstones.encode(deleted), to: path + ".tmp")
+        try BlockFiles.rename(path + ".tmp", path)
+        var updatedMeta = meta
+        updatedMeta.stats.numTombstones = UInt64(deleted.values.reduce(0) { $0 + $1.ranges.count })
+        let metaPath = BlockFiles.join(directory, "meta.json")
+        try BlockFiles.write(try updatedMeta.encoded(), to: metaPath + ".tmp")
+        try BlockFiles.rename(metaPath + ".tmp", metaPath)
+        try BlockFiles.syncDirectory(directory)
     }
 
     /// Logs that a chunk of this block cannot be read (the first time only): the series'
@@ -113,13 +171,25 @@ package final class BlockQuerier: MetricQuerier {
         let low = max(minTimeMs, hints?.startMs ?? .min)
         let high = min(maxTimeMs, hints?.endMs ?? .max)
         var result: [any StoredSeries] = []
+        let tombstones = block.deletedIntervals
         do {
             // References ascend in label order: the result is sorted already.
             for reference in try block.index.postings(matching: matchers) {
                 let entry = try block.index.series(reference)
-                let chunks = entry.chunks.filter { $0.maxTimeMs >= low && $0.minTimeMs <= high }
-                guard !chunks.isEmpty else { continue }
-                result.append(BlockStoredSeries(labels: entry.labels, block: block, chunks: hints?.seriesOnly == true ? [] : chunks, minTimeMs: low, maxTimeMs: high))
+                var chunks = entry.chunks.filter { $0.maxTimeMs >= low && $0.minTimeMs <= high }
+                let deleted = tombstones[reference] ?? DeletedIntervals()
+                if !deleted.isEmpty {
+                    // Series whose samples in range are all deleted are not returned, not
+                    // even by a series-only selection.
+                    chunks.removeAll { deleted.covers(max($0.minTimeMs, low), min($0.maxTimeMs, high)) }
+                    guard !chunks.isEmpty else { continue }
+                    let series = BlockStoredSeries(labels: entry.labels, block: block, chunks: chunks, minTimeMs: low, maxTimeMs: high, deleted: deleted)
+                    guard series.iterator(reusing: nil).next() != .none else { continue }
+                    result.append(series)
+                } else {
+                    guard !chunks.isEmpty else { continue }
+                    result.append(BlockStoredSeries(labels: entry.labels, block: block, chunks: hints?.seriesOnly == true ? [] : chunks, minTimeMs: low, maxTimeMs: high))
+                }
                 if let limit = hints?.limit, limit > 0, result.count >= limit { break }
             }
         } catch {
@@ -130,7 +200,7 @@ package final class BlockQuerier: MetricQuerier {
 
     package func labelValues(_ name: String, matchers: [LabelMatcher], limit: Int) throws(StorageError) -> [String] {
         var values: [String]
-        if matchers.isEmpty {
+        if matchers.isEmpty && !block.hasTombstones {
             values = block.index.labelValues(name)
         } else {
             var set = Set<String>()
@@ -144,7 +214,7 @@ package final class BlockQuerier: MetricQuerier {
 
     package func labelNames(matchers: [LabelMatcher], limit: Int) throws(StorageError) -> [String] {
         var names: [String]
-        if matchers.isEmpty {
+        if matchers.isEmpty && !block.hasTombstones {
             names = block.index.labelNames
         } else {
             var set = Set<String>()
@@ -166,13 +236,16 @@ final class BlockStoredSeries: StoredSeries, Sendable {
     private let chunks: [IndexWriter.ChunkMeta]
     private let minTimeMs: Int64
     private let maxTimeMs: Int64
+    /// The series' tombstones in the block.
+    private let deleted: DeletedIntervals
 
-    init(labels: Labels, block: Block, chunks: [IndexWriter.ChunkMeta], minTimeMs: Int64, maxTimeMs: Int64) {
+    init(labels: Labels, block: Block, chunks: [IndexWriter.ChunkMeta], minTimeMs: Int64, maxTimeMs: Int64, deleted: DeletedIntervals = DeletedIntervals()) {
         self.labels = labels
         self.block = block
         self.chunks = chunks
         self.minTimeMs = minTimeMs
         self.maxTimeMs = maxTimeMs
+        self.deleted = deleted
     }
 
     /// The chunks' bytes. The sample iterator contract has no error channel: a chunk that
@@ -193,11 +266,14 @@ final class BlockStoredSeries: StoredSeries, Sendable {
     }
 
     func iterator(reusing previous: (any SampleIterator)?) -> any SampleIterator {
-        HeadSampleIterator(snapshot: SeriesSnapshot(chunks: headChunks, outOfOrder: []), minTimeMs: minTimeMs, maxTimeMs: maxTimeMs)
+        let iterator = HeadSampleIterator(snapshot: SeriesSnapshot(chunks: headChunks, outOfOrder: []), minTimeMs: minTimeMs, maxTimeMs: maxTimeMs)
+        return deleted.isEmpty ? iterator : DeletionSkippingIterator(iterator, deleted: deleted)
     }
 
     func appendFloats(to buffer: inout [Sample]) {
+        let start = buffer.count
         HeadSampleIterator.appendChunks(headChunks, minTimeMs: minTimeMs, maxTimeMs: maxTimeMs, to: &buffer)
+        deleted.remove(from: &buffer, startingAt: start)
     }
 }
 

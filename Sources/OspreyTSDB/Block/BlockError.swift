@@ -81,6 +81,30 @@ enum BlockFiles {
         guard fsync(descriptor) == 0 else { throw .io("cannot fsync directory \(path)") }
     }
 
+    /// Recreates the directory tree `source` at `destination` with every regular file
+    /// hard-linked (a snapshot of an immutable block costs no data).
+    static func hardLinkTree(_ source: String, _ destination: String) throws(BlockError) {
+        try createDirectory(destination)
+        guard let directory = opendir(source) else { throw .io("cannot read directory \(source)") }
+        defer { closedir(directory) }
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard name != ".", name != ".." else { continue }
+            let from = join(source, name)
+            let to = join(destination, name)
+            var info = stat()
+            guard lstat(from, &info) == 0 else { throw .io("cannot stat \(from)") }
+            if (info.st_mode & S_IFMT) == S_IFDIR {
+                try hardLinkTree(from, to)
+            } else {
+                guard link(from, to) == 0 else { throw .io("cannot hard-link \(from) to \(to)") }
+            }
+        }
+        try syncDirectory(destination)
+    }
+
     static func rename(_ from: String, _ to: String) throws(BlockError) {
         guard systemRename(from, to) == 0 else { throw .io("cannot rename \(from) to \(to)") }
     }

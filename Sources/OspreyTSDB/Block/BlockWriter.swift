@@ -70,33 +70,3 @@ package enum BlockWriter {
         return meta
     }
 }
-
-/// A block's `tombstones` file: magic `0x0130BA30`, version 1, then per deleted interval the
-/// series reference (uvarint) and `mint`/`maxt` (varints, inclusive), then the CRC-32C of the
-/// entries.
-package enum Tombstones {
-    static let magic: UInt32 = 0x0130_BA30
-
-    /// A deleted interval of one series.
-    package struct Interval: Hashable, Sendable {
-        package var seriesRef: UInt64
-        package var minTimeMs: Int64
-        package var maxTimeMs: Int64
-    }
-
-    /// The file's bytes for `intervals`.
-    package static func encode(_ intervals: [Interval]) -> [UInt8] {
-        var entries: [UInt8] = []
-        for interval in intervals {
-            Varint.appendUVarint(interval.seriesRef, to: &entries)
-            Varint.appendVarint(interval.minTimeMs, to: &entries)
-            Varint.appendVarint(interval.maxTimeMs, to: &entries)
-        }
-        var out: [UInt8] = []
-        out.appendUInt32BE(magic)
-        out.append(1)
-        out.append(contentsOf: entries)
-        out.appendUInt32BE(CRC32C.checksum(entries))
-        return out
-    }
-}

@@ -1,4 +1,5 @@
 import Foundation
+import OspreyStorage
 import OspreyEncoding
 import OspreyModel
 
@@ -58,21 +59,33 @@ package enum Compactor {
     /// Writes the merged block of `sources` (sorted by time) into `directory`; the sources are
     /// left for the caller to drop. Adjacent blocks keep their chunks; overlapping ones are
     /// merged sample by sample (a timestamp present twice kept once, from the earlier block)
-    /// and re-encoded in chunks of `samplesPerChunk`.
-    package static func merge(_ sources: [Block], into directory: String, samplesPerChunk: Int = 120) throws(BlockError) -> BlockMeta {
+    /// and re-encoded in chunks of `samplesPerChunk`. The sources' tombstones are applied:
+    /// deleted samples are left out (their series' chunks re-encoded) and the new block has
+    /// none. The new block's level is one above the sources' unless `level` is given. Returns
+    /// nil, writing nothing, when no sample remains.
+    package static func merge(_ sources: [Block], into directory: String, samplesPerChunk: Int = 120, level: Int? = nil) throws(BlockError) -> BlockMeta? {
         let overlapping = zip(sources, sources.dropFirst()).contains { $1.meta.minTime < $0.meta.maxTime }
         var chunksBySeries: [Labels: [HeadChunk]] = [:]
         for block in sources {
+            let tombstones = block.deletedIntervals
             let references = try block.index.postings(matching: [])
             for reference in references {
                 let entry = try block.index.series(reference)
-                var chunks = chunksBySeries[entry.labels] ?? []
+                var chunks: [HeadChunk] = []
                 for chunk in entry.chunks {
                     chunks.append(HeadChunk(minTimeMs: chunk.minTimeMs, maxTimeMs: chunk.maxTimeMs, bytes: try block.chunk(chunk.ref)))
                 }
-                chunksBySeries[entry.labels] = chunks
+                if let deleted = tombstones[reference], !deleted.isEmpty {
+                    var samples: [Sample] = []
+                    HeadSampleIterator.appendChunks(chunks, minTimeMs: .min, maxTimeMs: .max, to: &samples)
+                    deleted.remove(from: &samples)
+                    chunks = HeadChunk.encode(samples, samplesPerChunk: samplesPerChunk)
+                }
+                guard !chunks.isEmpty else { continue }
+                chunksBySeries[entry.labels, default: []].append(contentsOf: chunks)
             }
         }
+        guard !chunksBySeries.isEmpty else { return nil }
         if overlapping {
             for (labels, chunks) in chunksBySeries {
                 chunksBySeries[labels] = reencoded(chunks, samplesPerChunk: samplesPerChunk)
@@ -84,7 +97,7 @@ package enum Compactor {
         let sourceIDs = Array(Set(metas.flatMap { $0.compaction.sources ?? [$0.ulid] })).sorted()
         return try BlockWriter.write(
             series, minTimeMs: metas.map(\.minTime).min() ?? 0, maxTimeMs: metas.map(\.maxTime).max() ?? 0, into: directory,
-            level: (metas.map(\.compaction.level).max() ?? 1) + 1, sources: sourceIDs,
+            level: level ?? (metas.map(\.compaction.level).max() ?? 1) + 1, sources: sourceIDs,
             parents: metas.map { BlockMeta.Parent(ulid: $0.ulid, minTime: $0.minTime, maxTime: $0.maxTime) }
         )
     }

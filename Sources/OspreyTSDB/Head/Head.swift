@@ -1,7 +1,7 @@
 import CoreMetrics
 import Logging
 package import OspreyModel
-import OspreyStorage
+package import OspreyStorage
 package import Synchronization
 
 /// The in-memory head of the metrics engine: recent samples of every series in Gorilla/XOR
@@ -29,6 +29,8 @@ package final class Head: Sendable {
     private let maxTime = Atomic<Int64>(.min)
     /// Samples older than this are out of bounds (set when data is persisted to blocks).
     package let minValidTimeMs = Atomic<Int64>(.min)
+    /// Set once some series has tombstones: label listings then check each series.
+    private let deletions = Atomic<Bool>(false)
 
     /// Creates an empty head that logs to `wal` (nil: no durability, for tests).
     package init(options: TSDBOptions, wal: HeadWAL?, metrics: HeadMetrics = HeadMetrics()) {
@@ -51,6 +53,46 @@ package final class Head: Sendable {
         minTime.store(other.minTime.load(ordering: .relaxed), ordering: .relaxed)
         maxTime.store(other.maxTime.load(ordering: .relaxed), ordering: .relaxed)
         minValidTimeMs.store(other.minValidTimeMs.load(ordering: .relaxed), ordering: .relaxed)
+        deletions.store(other.deletions.load(ordering: .relaxed), ordering: .relaxed)
+    }
+
+    /// Whether some series may have tombstones.
+    package var hasDeletions: Bool { deletions.load(ordering: .relaxed) }
+
+    /// Notes that some series has tombstones.
+    package func noteDeletions() {
+        deletions.store(true, ordering: .relaxed)
+    }
+
+    /// Deletes `[minTimeMs, maxTimeMs]` of the series matching any of `matcherSets`, each
+    /// range clamped to the series' samples: tombstones logged to the WAL and fsynced first,
+    /// then applied, so readers skip those samples and head persistence leaves them out.
+    /// Returns the number of series affected.
+    @discardableResult
+    package func delete(matcherSets: [[LabelMatcher]], minTimeMs: Int64, maxTimeMs: Int64) async throws(StorageError) -> Int {
+        guard minTimeMs <= maxTimeMs else { return 0 }
+        var tombstones: [(MemSeries, ClosedRange<Int64>)] = []
+        var seen = Set<UInt64>()
+        for matchers in matcherSets {
+            for ref in postings.postings(matching: matchers) where seen.insert(ref).inserted {
+                guard let memSeries = series.series(ref: ref) else { continue }
+                let range: ClosedRange<Int64>? = memSeries.state.withLock { state in
+                    guard !state.isEmpty else { return nil }
+                    let low = max(minTimeMs, min(state.minTimeMs, state.outOfOrder.first?.timestampMs ?? .max))
+                    let high = min(maxTimeMs, max(state.maxTimeMs, state.outOfOrder.last?.timestampMs ?? .min))
+                    guard low <= high, !state.deleted.covers(low, high) else { return nil }
+                    return low...high
+                }
+                if let range { tombstones.append((memSeries, range)) }
+            }
+        }
+        guard !tombstones.isEmpty else { return 0 }
+        try await wal?.logTombstones(tombstones.map { RefTombstone(ref: $0.0.ref, minTimeMs: $0.1.lowerBound, maxTimeMs: $0.1.upperBound) })
+        noteDeletions()
+        for (memSeries, range) in tombstones {
+            memSeries.state.withLock { $0.deleted.add(range) }
+        }
+        return tombstones.count
     }
 
     /// The oldest sample time the head accepts, as Prometheus' `appendableMinValidTime`: no

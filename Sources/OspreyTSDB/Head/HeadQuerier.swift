@@ -24,8 +24,17 @@ package final class HeadQuerier: MetricQuerier {
         var refs: [UInt64] = []
         for ref in head.postings.postings(matching: matchers) {
             guard let series = head.series.series(ref: ref) else { continue }
-            guard series.state.withLock({ !$0.isEmpty && overlaps($0, low, high) }) else { continue }
-            result.append(HeadStoredSeries(labels: series.labels, series: seriesOnly ? nil : series, minTimeMs: low, maxTimeMs: high))
+            let (inRange, hasDeletions) = series.state.withLock { ($0.isEmpty ? false : overlaps($0, low, high), !$0.deleted.isEmpty) }
+            guard inRange else { continue }
+            if hasDeletions {
+                // Series whose samples in range are all deleted are not returned, not even by
+                // a series-only selection.
+                let stored = HeadStoredSeries(labels: series.labels, series: series, minTimeMs: low, maxTimeMs: high)
+                guard stored.iterator(reusing: nil).next() != .none else { continue }
+                result.append(seriesOnly ? HeadStoredSeries(labels: series.labels, series: nil, minTimeMs: low, maxTimeMs: high) : stored)
+            } else {
+                result.append(HeadStoredSeries(labels: series.labels, series: seriesOnly ? nil : series, minTimeMs: low, maxTimeMs: high))
+            }
             refs.append(ref)
         }
         if sorted && result.count > 1 {
@@ -86,7 +95,7 @@ package final class HeadQuerier: MetricQuerier {
 
     package func labelValues(_ name: String, matchers: [LabelMatcher], limit: Int) throws(StorageError) -> [String] {
         var values: [String]
-        if matchers.isEmpty {
+        if matchers.isEmpty && !head.hasDeletions {
             values = head.postings.labelValues(name)
         } else {
             var set = Set<String>()
@@ -101,7 +110,7 @@ package final class HeadQuerier: MetricQuerier {
 
     package func labelNames(matchers: [LabelMatcher], limit: Int) throws(StorageError) -> [String] {
         var names: [String]
-        if matchers.isEmpty {
+        if matchers.isEmpty && !head.hasDeletions {
             names = head.postings.labelNames().filter { !head.postings.labelValues($0).isEmpty }
         } else {
             var set = Set<String>()
@@ -119,8 +128,13 @@ package final class HeadQuerier: MetricQuerier {
     private func forEachMatching(_ matchers: [LabelMatcher], _ body: (Labels) -> Void) {
         for ref in head.postings.postings(matching: matchers) {
             guard let series = head.series.series(ref: ref) else { continue }
-            let inRange = series.state.withLock { !$0.isEmpty && overlaps($0, minTimeMs, maxTimeMs) }
-            if inRange { body(series.labels) }
+            let (inRange, hasDeletions) = series.state.withLock { ($0.isEmpty ? false : overlaps($0, minTimeMs, maxTimeMs), !$0.deleted.isEmpty) }
+            guard inRange else { continue }
+            if hasDeletions {
+                let stored = HeadStoredSeries(labels: series.labels, series: series, minTimeMs: minTimeMs, maxTimeMs: maxTimeMs)
+                guard stored.iterator(reusing: nil).next() != .none else { continue }
+            }
+            body(series.labels)
         }
     }
 }
@@ -156,17 +170,21 @@ package final class HeadStoredSeries: StoredSeries, Sendable {
     }
 
     package func iterator(reusing previous: (any SampleIterator)?) -> any SampleIterator {
-        HeadSampleIterator(snapshot: snapshot, minTimeMs: minTimeMs, maxTimeMs: maxTimeMs)
+        let snapshot = snapshot
+        let iterator = HeadSampleIterator(snapshot: snapshot, minTimeMs: minTimeMs, maxTimeMs: maxTimeMs)
+        return snapshot.deleted.isEmpty ? iterator : DeletionSkippingIterator(iterator, deleted: snapshot.deleted)
     }
 
     /// Chunks decoded in bulk straight into `buffer` when no out-of-order samples interleave.
     package func appendFloats(to buffer: inout [Sample]) {
         let snapshot = snapshot
+        let start = buffer.count
         if snapshot.outOfOrder.isEmpty && HeadSampleIterator.sampleLayoutIsPacked {
             HeadSampleIterator.appendChunks(snapshot.chunks, minTimeMs: minTimeMs, maxTimeMs: maxTimeMs, to: &buffer)
         } else {
             _ = HeadSampleIterator(snapshot: snapshot, minTimeMs: minTimeMs, maxTimeMs: maxTimeMs).appendFloats(to: &buffer)
         }
+        snapshot.deleted.remove(from: &buffer, startingAt: start)
     }
 
     /// Without copying or decoding when the window reaches the newest in-order sample or the
@@ -178,7 +196,8 @@ package final class HeadStoredSeries: StoredSeries, Sendable {
         let low = minTimeMs == .min ? lowMs : max(lowMs, minTimeMs - 1)
         guard low < high else { return nil }
         // In order: known (newest, previous) or to be decoded from the chunks (nil chunks: none).
-        let (known, chunks, outOfOrder): (Sample?, [HeadChunk]?, Sample?) = series.state.withLock { state in
+        let (known, chunks, outOfOrder, hasDeletions): (Sample?, [HeadChunk]?, Sample?, Bool) = series.state.withLock { state in
+            guard state.deleted.isEmpty else { return (nil, nil, nil, true) }
             var known: Sample?
             var chunks: [HeadChunk]?
             if state.maxTimeMs != .min {
@@ -197,8 +216,9 @@ package final class HeadStoredSeries: StoredSeries, Sendable {
                 let mid = (lowIndex + highIndex) / 2
                 if state.outOfOrder[mid].timestampMs <= high { lowIndex = mid + 1 } else { highIndex = mid }
             }
-            return (known, chunks, lowIndex > 0 ? state.outOfOrder[lowIndex - 1] : nil)
+            return (known, chunks, lowIndex > 0 ? state.outOfOrder[lowIndex - 1] : nil, false)
         }
+        if hasDeletions { return newestFloatByIterating(after: lowMs, through: highMs) }
         var best = known ?? chunks.flatMap { Self.newestInOrder($0, through: high) }
         // The in-order sample wins a tie, as in the iterator.
         if let outOfOrder, best.map({ outOfOrder.timestampMs > $0.timestampMs }) ?? true { best = outOfOrder }

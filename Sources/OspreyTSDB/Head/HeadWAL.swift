@@ -115,6 +115,25 @@ package final class HeadWAL: Sendable {
         }
     }
 
+    /// Logs a tombstones record and returns once it is fsynced, whatever the sync policy.
+    package func logTombstones(_ tombstones: [RefTombstone]) async throws(StorageError) {
+        let seq: UInt64 = try state.withLock { state throws(StorageError) in
+            guard !state.closed else { throw StorageError(code: .unavailable, message: "the WAL is closed") }
+            var buffer: [UInt8] = []
+            WALRecordEncoder.encodeTombstones(tombstones, into: &buffer)
+            do {
+                try state.wal.log(records: [buffer])
+            } catch {
+                metrics.walWriteFailures.increment()
+                throw StorageError(code: .io, message: "cannot write to the WAL", cause: error)
+            }
+            metrics.walBytesWritten.increment(by: Int64(buffer.count))
+            state.writtenSeq += 1
+            return state.writtenSeq
+        }
+        try await syncCovering(seq)
+    }
+
     /// Fsyncs whatever was written since the last fsync (the `write` policy's periodic sync).
     package func syncIfNeeded() async throws(StorageError) {
         let written = state.withLock { $0.writtenSeq }

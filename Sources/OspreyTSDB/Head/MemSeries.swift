@@ -1,4 +1,5 @@
 package import OspreyEncoding
+package import OspreyStorage
 package import OspreyModel
 package import Synchronization
 
@@ -36,6 +37,8 @@ package struct SeriesState: Sendable {
     package var metadata: MetricMetadata?
     /// Exemplars, newest last, bounded per series.
     package var exemplars: [Exemplar] = []
+    /// Deleted ranges (tombstones): readers skip them, head persistence leaves them out.
+    package var deleted = DeletedIntervals()
     /// Whether a WAL series record for this series has been written in this WAL.
     package var loggedToWAL = false
     /// The appender that last buffered a sample for this series, with that sample's time and
@@ -125,6 +128,7 @@ package struct SeriesState: Sendable {
             openMinTimeMs = .max
         }
         outOfOrder.removeAll { $0.timestampMs < timestampMs }
+        deleted.removeAll(before: timestampMs)
         minTimeMs = min(chunks.first?.minTimeMs ?? .max, openChunk.count > 0 ? openMinTimeMs : .max, outOfOrder.first?.timestampMs ?? .max)
     }
 
@@ -136,11 +140,14 @@ package struct SeriesState: Sendable {
             inRange.append(HeadChunk(minTimeMs: openMinTimeMs, maxTimeMs: maxTimeMs, bytes: openChunk.bytes))
         }
         let late = outOfOrder.filter { $0.timestampMs >= lowMs && $0.timestampMs < highMs }
-        guard !late.isEmpty else { return inRange }
+        let deletes = deleted.overlaps(lowMs, highMs - 1)
+        guard !late.isEmpty || deletes else { return inRange }
         var samples: [Sample] = []
         HeadSampleIterator.appendChunks(inRange, minTimeMs: lowMs, maxTimeMs: highMs - 1, to: &samples)
         // An in-order sample wins a tie, as readers see it.
-        return HeadChunk.encode(Sample.mergedByTime(samples, late), samplesPerChunk: samplesPerChunk)
+        if !late.isEmpty { samples = Sample.mergedByTime(samples, late) }
+        deleted.remove(from: &samples)
+        return HeadChunk.encode(samples, samplesPerChunk: samplesPerChunk)
     }
 
     /// A consistent copy of the series' samples for a reader.
@@ -162,7 +169,7 @@ package struct SeriesState: Sendable {
         if openChunk.count > 0 && openMinTimeMs <= highMs && maxTimeMs >= lowMs {
             selected.append(HeadChunk(minTimeMs: openMinTimeMs, maxTimeMs: maxTimeMs, bytes: openChunk.bytes))
         }
-        return SeriesSnapshot(chunks: selected, outOfOrder: outOfOrder)
+        return SeriesSnapshot(chunks: selected, outOfOrder: outOfOrder, deleted: deleted)
     }
 
     /// Number of chunks, open chunk included.
@@ -180,6 +187,8 @@ package struct SeriesSnapshot: Sendable {
     package var chunks: [HeadChunk]
     /// Out-of-order samples, sorted.
     package var outOfOrder: [Sample]
+    /// Deleted ranges, which readers skip.
+    package var deleted = DeletedIntervals()
 }
 
 /// A series in the head: immutable identity plus locked mutable state.

@@ -57,7 +57,13 @@ package enum WALReplay {
                             $0.exemplars.append(Exemplar(labels: entry.labels, value: entry.value, timestampMs: entry.timestampMs))
                         }
                     }
-                case .tombstones, .unknown:
+                case .tombstones(let list):
+                    for entry in list where entry.minTimeMs <= entry.maxTimeMs {
+                        guard let series = seriesByWALRef[entry.ref] else { continue }
+                        series.state.withLock { $0.deleted.add(entry.minTimeMs...entry.maxTimeMs) }
+                        head.noteDeletions()
+                    }
+                case .unknown:
                     break
                 }
             }
