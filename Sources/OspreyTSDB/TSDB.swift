@@ -296,7 +296,7 @@ package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvi
     }
 
     /// Background work until cancelled: periodic WAL fsync under the `write` policy, and a
-    /// check every minute whether part of the head should be persisted as a block and which
+    /// check at start and then every minute whether part of the head should be persisted as a block and which
     /// blocks are beyond the retention.
     package func runBackgroundTasks() async {
         await withTaskGroup(of: Void.self) { group in
@@ -321,13 +321,17 @@ package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvi
         }
     }
 
+    /// The first pass runs a second after start (a head replayed from a long WAL, or blocks
+    /// left uncompacted by a crash, are dealt with at once), then one a minute.
     private func persistPeriodically() async {
+        var pause = Duration.seconds(1)
         while !Task.isCancelled {
             do {
-                try await Task.sleep(for: .seconds(60))
+                try await Task.sleep(for: pause)
             } catch {
                 break
             }
+            pause = .seconds(60)
             do {
                 try await maintenance.run { () throws(StorageError) in
                     defer { applyRetention() }
