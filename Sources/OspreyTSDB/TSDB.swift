@@ -56,6 +56,7 @@ package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvi
         // (a crash after persisting a range but before checkpointing leaves them in the WAL).
         if let newest = blocks.map(\.meta.maxTime).max() {
             head.truncate(before: newest)
+            head.collectEmptySeries()
         }
         let tsdb = TSDB(directory: directory, lock: lock, head: head, blocks: blocks, replayReport: report, logger: logger)
         tsdb.applyRetention()
@@ -186,7 +187,10 @@ package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvi
                 }
             }
             head.truncate(before: high)
-            try head.wal?.checkpoint(keepSeries: { _ in true }, minTimeMs: high)
+            head.collectEmptySeries()
+            let dropped = head.droppedSeriesRefs
+            try head.wal?.checkpoint(keepSeries: { !self.head.checkpointDrops($0) }, minTimeMs: high)
+            head.forgetDropped(dropped)
         }
         return written
     }

@@ -31,6 +31,8 @@ package final class Head: Sendable {
     package let minValidTimeMs = Atomic<Int64>(.min)
     /// Set once some series has tombstones: label listings then check each series.
     private let deletions = Atomic<Bool>(false)
+    /// References of series dropped by ``collectEmptySeries()`` since the last WAL checkpoint.
+    private let droppedRefs = Mutex<Set<UInt64>>([])
 
     /// Creates an empty head that logs to `wal` (nil: no durability, for tests).
     package init(options: TSDBOptions, wal: HeadWAL?, metrics: HeadMetrics = HeadMetrics()) {
@@ -180,6 +182,59 @@ package final class Head: Sendable {
         return result
     }
 
+    /// Drops series left without samples (all persisted to blocks, or truncated), as
+    /// Prometheus' head garbage collection: from the maps and the index, under the series'
+    /// lock, unless an open appender has buffered a sample for it. The series is marked
+    /// removed and its WAL series record as not written, so an appender that resolved it
+    /// earlier logs the record again and puts the series back (``restore(_:)``). Returns the
+    /// number dropped.
+    @discardableResult
+    package func collectEmptySeries() -> Int {
+        var dropped = 0
+        series.forEach { memSeries in
+            let drop = memSeries.state.withLock { state -> Bool in
+                guard state.holdsNoSamples, !state.removed, !(state.pendingAppender != 0 && inFlight.contains(state.pendingAppender)) else { return false }
+                state.removed = true
+                state.loggedToWAL = false
+                series.remove(memSeries)
+                postings.remove(ref: memSeries.ref, labels: memSeries.labels)
+                return true
+            }
+            if drop {
+                dropped += 1
+                droppedRefs.withLock { _ = $0.insert(memSeries.ref) }
+            }
+        }
+        if dropped > 0 { metrics.seriesRemoved.increment(by: Int64(dropped)) }
+        return dropped
+    }
+
+    /// Whether a WAL checkpoint may leave out the records of series `ref`: it was dropped for
+    /// being empty and not put back. Every other reference is kept (a WAL may name one series
+    /// by several references).
+    package func checkpointDrops(_ ref: UInt64) -> Bool {
+        droppedRefs.withLock { $0.contains(ref) } && series.series(ref: ref) == nil
+    }
+
+    /// Forgets the dropped references a checkpoint has dealt with.
+    package func forgetDropped(_ refs: Set<UInt64>) {
+        droppedRefs.withLock { $0.subtract(refs) }
+    }
+
+    /// The references dropped since the last checkpoint.
+    package var droppedSeriesRefs: Set<UInt64> { droppedRefs.withLock { $0 } }
+
+    /// Puts back a series dropped while an appender held it, and returns it; or, when a series
+    /// with its labels was created meanwhile, returns that one (samples go there).
+    package func restore(_ memSeries: MemSeries) -> MemSeries {
+        let (current, created) = series.getOrCreate(labels: memSeries.labels, hash: memSeries.hash) { memSeries }
+        if created || current === memSeries {
+            memSeries.state.withLock { $0.removed = false }
+            if created { postings.add(ref: memSeries.ref, labels: memSeries.labels) }
+        }
+        return current
+    }
+
     private func indexNew(_ memSeries: MemSeries) {
         postings.add(ref: memSeries.ref, labels: memSeries.labels)
         metrics.seriesCreated.increment()
@@ -197,6 +252,11 @@ package final class InFlightAppends: Sendable {
     private let oldest = Mutex<[UInt64: Int64]>([:])
 
     package init() {}
+
+    /// Whether the appender `id` has buffered samples it has not committed or rolled back.
+    package func contains(_ id: UInt64) -> Bool {
+        oldest.withLock { $0[id] != nil }
+    }
 
     /// Notes that appender `id` buffers a sample at `timestampMs` (called when it lowers the
     /// appender's oldest, so about once per batch).

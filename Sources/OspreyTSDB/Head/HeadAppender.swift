@@ -135,7 +135,7 @@ package final class HeadAppender: MetricAppender {
             var end = index
             while end < samples.count && samples[end].series === series { end += 1 }
             let range = index..<end
-            series.state.withLock { state in
+            withLiveState(of: series) { state in
                 for item in samples[range] {
                     state.append(timestampMs: item.timestampMs, value: item.value, samplesPerChunk: options.samplesPerChunk, chunkRangeMs: options.chunkRangeMs)
                 }
@@ -147,15 +147,30 @@ package final class HeadAppender: MetricAppender {
             index = end
         }
         for (series, exemplar) in exemplars {
-            series.state.withLock { state in
+            withLiveState(of: series) { state in
                 if state.exemplars.count >= 16 { state.exemplars.removeFirst() }
                 state.exemplars.append(exemplar)
             }
         }
         for (series, value) in metadata {
-            series.state.withLock { $0.metadata = value }
+            withLiveState(of: series) { $0.metadata = value }
         }
         if low <= high { head.noteTime(min: low, max: high) }
+    }
+
+    /// Runs `body` on the state of `series`, or, when the head dropped the series for being
+    /// empty after this appender resolved it, of the series put back in its place.
+    private func withLiveState(of series: MemSeries, _ body: (inout SeriesState) -> Void) {
+        var target = series
+        while true {
+            let done = target.state.withLock { state -> Bool in
+                guard !state.removed else { return false }
+                body(&state)
+                return true
+            }
+            if done { return }
+            target = head.restore(target)
+        }
     }
 
     private func resolve(_ ref: SeriesRef?, _ labels: Labels) throws(StorageError) -> MemSeries {

@@ -8,6 +8,8 @@ package struct HeadMetrics: Sendable {
     package let histogramsAppended: Counter
     /// Series created.
     package let seriesCreated: Counter
+    /// Series dropped for holding no sample any more.
+    package let seriesRemoved: Counter
     /// Samples rejected as out of order, duplicate or out of bounds.
     package let samplesRejected: Counter
     /// Samples accepted inside the out-of-order window.
@@ -28,6 +30,7 @@ package struct HeadMetrics: Sendable {
         samplesAppended = Counter(label: "osprey_tsdb_head_samples_appended_total", dimensions: [("type", "float")])
         histogramsAppended = Counter(label: "osprey_tsdb_head_samples_appended_total", dimensions: [("type", "histogram")])
         seriesCreated = Counter(label: "osprey_tsdb_head_series_created_total")
+        seriesRemoved = Counter(label: "osprey_tsdb_head_series_removed_total")
         samplesRejected = Counter(label: "osprey_tsdb_head_samples_rejected_total")
         outOfOrderAccepted = Counter(label: "osprey_tsdb_head_out_of_order_samples_appended_total")
         commits = Counter(label: "osprey_tsdb_head_commits_total")

@@ -46,6 +46,20 @@ package final class MemPostings: Sendable {
         }
     }
 
+    /// Removes a series from the index (its label pairs left without series disappear).
+    package func remove(ref: UInt64, labels: Labels) {
+        state.withLock { state in
+            for label in labels {
+                guard var values = state.index[label.name], var list = values[label.value] else { continue }
+                removeSorted(ref, from: &list)
+                if list.isEmpty { values[label.value] = nil } else { values[label.value] = list }
+                state.index[label.name] = values
+            }
+            if let name = labels.metricName { state.nameGenerations[name, default: 0] += 1 }
+            removeSorted(ref, from: &state.all)
+        }
+    }
+
     /// The series named `name` and the generation of that set (which changes with it).
     package func series(named name: String) -> (refs: [UInt64], generation: UInt64) {
         state.withLock { state in
@@ -140,6 +154,16 @@ extension Dictionary where Key == String, Value == [UInt64] {
 
 extension Array where Element == UInt64 {
     fileprivate mutating func insertSortedRef(_ ref: UInt64) { insertSorted(ref, into: &self) }
+}
+
+private func removeSorted(_ ref: UInt64, from list: inout [UInt64]) {
+    var low = 0
+    var high = list.count
+    while low < high {
+        let mid = (low + high) / 2
+        if list[mid] < ref { low = mid + 1 } else { high = mid }
+    }
+    if low < list.count && list[low] == ref { list.remove(at: low) }
 }
 
 private func insertSorted(_ ref: UInt64, into list: inout [UInt64]) {

@@ -39,6 +39,9 @@ package struct SeriesState: Sendable {
     package var exemplars: [Exemplar] = []
     /// Deleted ranges (tombstones): readers skip them, head persistence leaves them out.
     package var deleted = DeletedIntervals()
+    /// Set when the head dropped the series for being empty (``Head/collectEmptySeries()``);
+    /// an appender that still holds it puts it back before applying samples.
+    package var removed = false
     /// Whether a WAL series record for this series has been written in this WAL.
     package var loggedToWAL = false
     /// The appender that last buffered a sample for this series, with that sample's time and
@@ -51,6 +54,9 @@ package struct SeriesState: Sendable {
 
     /// Whether the series holds any sample.
     package var isEmpty: Bool { maxTimeMs == .min && outOfOrder.isEmpty }
+
+    /// Whether no sample is left in memory (none appended, or all truncated).
+    package var holdsNoSamples: Bool { chunks.isEmpty && openChunk.count == 0 && outOfOrder.isEmpty }
 
     /// Decides how a sample relates to what is stored, Prometheus' `memSeries.appendable`.
     package func appendability(timestampMs: Int64, value: Double, outOfOrderWindowMs: Int64) -> Result<Appendability, StorageErrorCodeOnly> {

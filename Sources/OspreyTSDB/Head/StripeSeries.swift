@@ -72,6 +72,30 @@ package final class StripeSeries: Sendable {
         return (series, created)
     }
 
+    /// Removes `series` from both maps (nothing when it is not there).
+    package func remove(_ series: MemSeries) {
+        let removed: Bool = byHash[Int(truncatingIfNeeded: series.hash) & mask].lock.withLock { map in
+            switch map[series.hash] {
+            case .one(let only) where only === series:
+                map[series.hash] = nil
+                return true
+            case .many(var list):
+                guard let index = list.firstIndex(where: { $0 === series }) else { return false }
+                list.remove(at: index)
+                map[series.hash] = list.count == 1 ? .one(list[0]) : .many(list)
+                return true
+            default:
+                return false
+            }
+        }
+        guard removed else { return }
+        let slot = series.ref >> UInt64(stripeShift)
+        byRef[Int(truncatingIfNeeded: series.ref) & mask].lock.withLock { slots in
+            if slots[slot] === series { slots[slot] = nil }
+        }
+        count.add(-1, ordering: .relaxed)
+    }
+
     /// Calls `body` for every series, one stripe at a time (no lock is held during `body`).
     package func forEach(_ body: (MemSeries) throws -> Void) rethrows {
         for stripe in byRef {
