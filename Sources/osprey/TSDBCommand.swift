@@ -95,7 +95,10 @@ struct TSDBAnalyze: ParsableCommand {
         print("Postings (unique label pairs): \(analysis.uniqueLabelPairs)")
         print("Postings entries (total label pairs): \(analysis.totalLabelPairs)")
         for (title, list) in [
-            ("Most common label pairs", analysis.mostCommonLabelPairs), ("Highest cardinality labels", analysis.highestCardinalityLabels),
+            ("Label pairs most involved in churning", analysis.churningLabelPairs), ("Label names most involved in churning", analysis.churningLabelNames),
+            ("Most common label pairs", analysis.mostCommonLabelPairs),
+            ("Label names with highest cumulative label value length", analysis.longestLabelValues),
+            ("Highest cardinality labels", analysis.highestCardinalityLabels),
             ("Highest cardinality metric names", analysis.highestCardinalityMetricNames),
         ] {
             print("\n\(title):")

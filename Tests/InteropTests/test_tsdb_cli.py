@@ -57,3 +57,35 @@ def test_analyze_counts_what_promtool_counts(workdir):
     newest = run("promtool", "tsdb", "list", data).splitlines()[-1].split()[0]
     assert counts(run(osprey_binary(), "tsdb", "analyze", data)) == counts(run("promtool", "tsdb", "analyze", data, newest))
     assert "Highest cardinality metric names:" in run(osprey_binary(), "tsdb", "analyze", data, newest)
+
+
+def sections(text):
+    """Analyze output as {title: sorted lines} (ties are listed in no fixed order)."""
+    out, title = {}, "header"
+    for line in text.splitlines():
+        if line.endswith(":") and not line[0].isdigit():
+            title = line
+        elif line and not line.startswith("Duration"):
+            out.setdefault(title, []).append(line)
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def test_analyze_lists_churn_and_cardinality_as_promtool_does(workdir):
+    # One 2 h block: pods that come and go, so series cover different parts of the range.
+    data = os.path.join(workdir, "churn")
+    os.makedirs(os.path.join(data, "wal"))
+    base = 1700000000 - 1700000000 % 7200
+    lines = ["# TYPE churn_requests counter"]
+    for s in range(0, 7200, 60):
+        for pod in range(6):
+            if pod * 1200 <= s < pod * 1200 + 2400 or pod == 0:
+                lines.append('churn_requests_total{pod="pod-%d",deployment="web-%s"} %d %d' % (pod, "abc"[pod % 3], s, base + s))
+    lines.append("# EOF")
+    source = os.path.join(workdir, "churn.om")
+    with open(source, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", source, data], check=True, capture_output=True)
+    osprey = sections(run(osprey_binary(), "tsdb", "analyze", data))
+    promtool = sections(run("promtool", "tsdb", "analyze", data))
+    assert osprey == promtool
+    assert "Label pairs most involved in churning:" in osprey

@@ -103,21 +103,45 @@ package final class Block: Sendable {
         logger.error("block is damaged: series that need its broken chunks end early", metadata: ["block": "\(meta.ulid)", "error": "\(error)"])
     }
 
-    /// Cardinality facts of the block's index, as `promtool tsdb analyze` prints them.
+    /// Cardinality and churn facts of the block's index, as `promtool tsdb analyze` prints
+    /// them. Churn: per series, the part of the block's range its chunks do not cover, summed
+    /// per label pair and per label name, in block ranges.
     package func analysis(limit: Int) throws(BlockError) -> BlockAnalysis {
         let pairs = try index.postingsCounts()
         let labelPairs = pairs.filter { !$0.name.isEmpty }
         var valuesPerName: [String: Int] = [:]
-        for pair in labelPairs { valuesPerName[pair.name, default: 0] += 1 }
+        var valueLengthPerName: [String: Int] = [:]
+        for pair in labelPairs {
+            valuesPerName[pair.name, default: 0] += 1
+            valueLengthPerName[pair.name, default: 0] += pair.value.utf8.count
+        }
+        let range = max(1, meta.maxTime - meta.minTime)
+        var uncoveredPerPair: [String: Int64] = [:]
+        var uncoveredPerName: [String: Int64] = [:]
+        for reference in try index.postings(matching: []) {
+            let entry = try index.series(reference)
+            guard let first = entry.chunks.first, let last = entry.chunks.last else { continue }
+            let uncovered = max(0, range - (last.maxTimeMs - first.minTimeMs))
+            for label in entry.labels {
+                uncoveredPerPair["\(label.name)=\(label.value)", default: 0] += uncovered
+                uncoveredPerName[label.name, default: 0] += uncovered
+            }
+        }
         func top(_ list: [(String, Int)]) -> [(String, Int)] {
             Array(list.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }.prefix(limit))
+        }
+        func inRanges(_ totals: [String: Int64]) -> [(String, Int)] {
+            totals.map { ($0.key, Int(Double($0.value) / Double(range))) }
         }
         return BlockAnalysis(
             series: pairs.first { $0.name.isEmpty }?.count ?? 0,
             labelNames: valuesPerName.count,
             uniqueLabelPairs: labelPairs.count,
             totalLabelPairs: labelPairs.reduce(0) { $0 + $1.count },
+            churningLabelPairs: top(inRanges(uncoveredPerPair)),
+            churningLabelNames: top(inRanges(uncoveredPerName)),
             mostCommonLabelPairs: top(labelPairs.map { ("\($0.name)=\($0.value)", $0.count) }),
+            longestLabelValues: top(valueLengthPerName.map { ($0.key, $0.value) }),
             highestCardinalityLabels: top(valuesPerName.map { ($0.key, $0.value) }),
             highestCardinalityMetricNames: top(labelPairs.filter { $0.name == Labels.metricNameLabel }.map { ($0.value, $0.count) })
         )
@@ -283,8 +307,14 @@ package struct BlockAnalysis: Sendable {
     package var labelNames: Int
     package var uniqueLabelPairs: Int
     package var totalLabelPairs: Int
+    /// `name=value` and the block ranges its series leave uncovered in all, most first.
+    package var churningLabelPairs: [(String, Int)]
+    /// Label names and the block ranges their series leave uncovered in all, most first.
+    package var churningLabelNames: [(String, Int)]
     /// `name=value` and the series carrying it, most first.
     package var mostCommonLabelPairs: [(String, Int)]
+    /// Label names and the summed length of their values (bytes), most first.
+    package var longestLabelValues: [(String, Int)]
     /// Label names and their number of values, most first.
     package var highestCardinalityLabels: [(String, Int)]
     /// Metric names and their number of series, most first.
