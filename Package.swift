@@ -83,7 +83,7 @@ let package = Package(
         .executableTarget(
             name: "osprey",
             dependencies: [
-                "OspreyServer", "OspreyTSDB", "OspreyStorage", "OspreyModel", "OspreyPromQLParser",
+                "OspreyServer", "OspreyTSDB", "OspreyStorage", "OspreyModel", "OspreyEncoding", "OspreyIngest", "OspreyPromQLParser",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -23,6 +23,8 @@ package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvi
     private let lock: DirectoryLock?
     /// One maintenance task at a time.
     let maintenance = MaintenanceGate()
+    /// Block directories that could not be opened, so each is reported once.
+    private let unreadableBlocks = Mutex<Set<String>>([])
 
     private init(directory: String, lock: DirectoryLock?, head: Head, blocks: [Block], replayReport: WALReplayReport, logger: Logger) {
         self.directory = directory
@@ -60,6 +62,8 @@ package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvi
         }
         let tsdb = TSDB(directory: directory, lock: lock, head: head, blocks: blocks, replayReport: report, logger: logger)
         tsdb.applyRetention()
+        // The replay's buffers are gone; give their pages back.
+        FreeMemory.release()
         return tsdb
     }
 
@@ -339,13 +343,42 @@ package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvi
             do {
                 try await maintenance.run { () throws(StorageError) in
                     defer { applyRetention() }
-                    try await persistHead()
-                    try compact()
+                    loadNewBlocks()
+                    let persisted = try await persistHead()
+                    let compacted = try compact()
+                    if !persisted.isEmpty || !compacted.isEmpty { FreeMemory.release() }
                 }
             } catch {
                 logger.error("persisting the head or compacting blocks failed; retrying in a minute", metadata: ["error": "\(error)"])
             }
         }
+    }
+
+    /// Loads block directories that appeared in the data directory since it was opened (moved
+    /// in after a backfill, as Prometheus picks them up at its next reload); overlaps with
+    /// other blocks are merged by the next compaction. Runs as part of maintenance, so it
+    /// never sees a block Osprey itself is writing. Returns the new blocks' metas.
+    @discardableResult
+    package func loadNewBlocks() -> [BlockMeta] {
+        let known = Set(loadedBlocks.map(\.meta.ulid))
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        var added: [Block] = []
+        for name in names.sorted() where ULID(name) != nil && !known.contains(name) {
+            let path = (directory as NSString).appendingPathComponent(name)
+            guard !unreadableBlocks.withLock({ $0.contains(name) }) else { continue }
+            do {
+                added.append(try Block(directory: path, logger: logger))
+                logger.info("loaded a block added to the data directory", metadata: ["block": "\(name)"])
+            } catch {
+                unreadableBlocks.withLock { _ = $0.insert(name) }
+                logger.error("skipping a block that cannot be read", metadata: ["block": "\(name)", "error": "\(error)"])
+            }
+        }
+        guard !added.isEmpty else { return [] }
+        blocks.withLock { blocks in
+            blocks = (blocks + added).sorted { ($0.meta.minTime, $0.meta.ulid) < ($1.meta.minTime, $1.meta.ulid) }
+        }
+        return added.map(\.meta)
     }
 
     /// Flushes and closes the WAL; the engine is not used afterwards.

@@ -10,7 +10,7 @@ struct TSDBCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tsdb",
         abstract: "Inspect a data directory (Osprey's or Prometheus'), as promtool tsdb does.",
-        subcommands: [TSDBList.self, TSDBAnalyze.self, TSDBDump.self]
+        subcommands: [TSDBList.self, TSDBAnalyze.self, TSDBDump.self, TSDBCreateBlocksFrom.self]
     )
 }
 
@@ -25,19 +25,36 @@ struct TSDBList: ParsableCommand {
 
     func run() throws {
         let tsdb = try openReadOnly(directory)
-        let header = ["BLOCK ULID", "MIN TIME", "MAX TIME", "DURATION", "NUM SAMPLES", "NUM CHUNKS", "NUM SERIES", "SIZE"]
-        var rows = [header]
+        var table = BlockTable(humanReadable: humanReadable)
         for block in tsdb.loadedBlocks {
-            let meta = block.meta
-            rows.append([
-                meta.ulid, time(meta.minTime), time(meta.maxTime), PrometheusDuration.format(milliseconds: meta.maxTime - meta.minTime),
-                "\(meta.stats.numSamples ?? 0)", "\(meta.stats.numChunks ?? 0)", "\(meta.stats.numSeries ?? 0)", size(TSDB.size(of: block.directory)),
-            ])
+            table.add(block.meta, sizeBytes: TSDB.size(of: block.directory))
         }
-        let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
-        for row in rows {
-            print(row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
-        }
+        print(table.rendered(), terminator: "")
+    }
+}
+
+/// The block table of `promtool tsdb list` (and of create-blocks-from): one row per block.
+struct BlockTable {
+    let humanReadable: Bool
+    private var rows = [["BLOCK ULID", "MIN TIME", "MAX TIME", "DURATION", "NUM SAMPLES", "NUM CHUNKS", "NUM SERIES", "SIZE"]]
+
+    init(humanReadable: Bool) {
+        self.humanReadable = humanReadable
+    }
+
+    mutating func add(_ meta: BlockMeta, sizeBytes: Int64) {
+        rows.append([
+            meta.ulid.description, time(meta.minTime), time(meta.maxTime), PrometheusDuration.format(milliseconds: meta.maxTime - meta.minTime),
+            "\(meta.stats.numSamples ?? 0)", "\(meta.stats.numChunks ?? 0)", "\(meta.stats.numSeries ?? 0)", size(sizeBytes),
+        ])
+    }
+
+    /// The rows in aligned columns, one line each.
+    func rendered() -> String {
+        let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
+        }.joined()
     }
 
     private func time(_ ms: Int64) -> String {
@@ -58,7 +75,6 @@ struct TSDBList: ParsableCommand {
         }
         return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
     }
-
 }
 
 struct TSDBAnalyze: ParsableCommand {

@@ -1,5 +1,5 @@
 package import OspreyEncoding
-import OspreyModel
+package import OspreyModel
 
 /// An immutable, completed XOR chunk of a head series.
 package struct HeadChunk: Sendable {
@@ -21,7 +21,7 @@ package struct HeadChunk: Sendable {
 extension HeadChunk {
     /// `samples` (sorted by time, no timestamp twice) as XOR chunks of at most
     /// `samplesPerChunk` samples each.
-    static func encode(_ samples: [Sample], samplesPerChunk: Int) -> [HeadChunk] {
+    package static func encode(_ samples: [Sample], samplesPerChunk: Int) -> [HeadChunk] {
         var out: [HeadChunk] = []
         var start = 0
         while start < samples.count {
