@@ -19,6 +19,14 @@ package struct HeadChunk: Sendable {
 }
 
 extension HeadChunk {
+    /// `bytes` in an array of exactly their size.
+    package static func compacted(_ bytes: [UInt8]) -> [UInt8] {
+        guard bytes.capacity > bytes.count else { return bytes }
+        return [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, initialized in
+            initialized = buffer.initialize(fromContentsOf: bytes)
+        }
+    }
+
     /// `samples` (sorted by time, no timestamp twice) as XOR chunks of at most
     /// `samplesPerChunk` samples each.
     package static func encode(_ samples: [Sample], samplesPerChunk: Int) -> [HeadChunk] {
@@ -28,7 +36,7 @@ extension HeadChunk {
             let end = min(samples.count, start + samplesPerChunk)
             var encoder = XORChunkEncoder()
             for sample in samples[start..<end] { _ = encoder.append(timestampMs: sample.timestampMs, value: sample.value) }
-            out.append(HeadChunk(minTimeMs: samples[start].timestampMs, maxTimeMs: samples[end - 1].timestampMs, bytes: encoder.bytes))
+            out.append(HeadChunk(minTimeMs: samples[start].timestampMs, maxTimeMs: samples[end - 1].timestampMs, bytes: compacted(encoder.bytes)))
             start = end
         }
         return out

@@ -101,7 +101,9 @@ package struct SeriesState: Sendable {
         if openChunk.count > 0
             && (openChunk.count >= samplesPerChunk || crossesRangeBoundary(timestampMs, chunkRangeMs: chunkRangeMs))
         {
-            chunks.append(HeadChunk(minTimeMs: openMinTimeMs, maxTimeMs: maxTimeMs, bytes: openChunk.bytes))
+            // A completed chunk keeps exactly its bytes: the encoder's array grew by doubling,
+            // and its spare capacity would stay resident for as long as the chunk lives.
+            chunks.append(HeadChunk(minTimeMs: openMinTimeMs, maxTimeMs: maxTimeMs, bytes: HeadChunk.compacted(openChunk.bytes)))
             openChunk = XORChunkEncoder()
             cut = true
         }
