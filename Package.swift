@@ -19,6 +19,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.29.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.20.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.24.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
@@ -50,11 +53,25 @@ let package = Package(
             dependencies: ["OspreyModel", "OspreyEncoding", "OspreyStorage"],
             swiftSettings: optimized
         ),
+        .target(
+            name: "OspreyScrape",
+            dependencies: [
+                "OspreyModel", "OspreyStorage", "OspreyIngest",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: upcoming
+        ),
         // L4
         .target(
             name: "OspreyHTTP",
             dependencies: [
-                "OspreyModel", "OspreyEncoding", "OspreyStorage", "OspreyIngest", "OspreyPromQLParser", "OspreyPromQL",
+                "OspreyModel", "OspreyEncoding", "OspreyStorage", "OspreyIngest", "OspreyPromQLParser", "OspreyPromQL", "OspreyScrape",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -67,7 +84,7 @@ let package = Package(
         .target(
             name: "OspreyServer",
             dependencies: [
-                "OspreyModel", "OspreyStorage", "OspreyTSDB", "OspreyHTTP",
+                "OspreyModel", "OspreyStorage", "OspreyTSDB", "OspreyHTTP", "OspreyScrape",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -107,6 +124,7 @@ let package = Package(
         .testTarget(name: "OspreyStorageTests", dependencies: ["OspreyModel", "OspreyStorage", "OspreyTestSupport"], swiftSettings: upcoming),
         .testTarget(name: "OspreyTSDBTests", dependencies: ["OspreyModel", "OspreyEncoding", "OspreyStorage", "OspreyTSDB", "OspreyTestSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: upcoming),
         .testTarget(name: "OspreyIngestTests", dependencies: ["OspreyModel", "OspreyEncoding", "OspreyStorage", "OspreyIngest", "OspreyTestSupport"], resources: [.copy("Fixtures")], swiftSettings: upcoming),
+        .testTarget(name: "OspreyScrapeTests", dependencies: ["OspreyModel", "OspreyStorage", "OspreyScrape", "OspreyTestSupport"], swiftSettings: upcoming),
         .testTarget(
             name: "OspreyHTTPTests",
             dependencies: ["OspreyModel", "OspreyStorage", "OspreyHTTP", "OspreyTestSupport"],
@@ -115,7 +133,7 @@ let package = Package(
         .testTarget(
             name: "OspreyServerTests",
             dependencies: [
-                "OspreyModel", "OspreyEncoding", "OspreyStorage", "OspreyIngest", "OspreyServer", "OspreyTestSupport",
+                "OspreyModel", "OspreyEncoding", "OspreyStorage", "OspreyIngest", "OspreyServer", "OspreyScrape", "OspreyTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: upcoming

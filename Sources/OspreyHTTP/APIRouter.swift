@@ -1,6 +1,9 @@
+import HTTPTypes
 package import Hummingbird
+import NIOCore
 package import OspreyModel
 import OspreyPromQL
+package import OspreyScrape
 package import OspreyStorage
 
 /// What the HTTP layer needs from the rest of Osprey: the storage contracts and a few facts.
@@ -23,13 +26,23 @@ package struct HTTPDependencies: Sendable {
     package var query: QuerySettings
     /// The TSDB admin API; nil unless enabled (`--web.enable-admin-api`).
     package var administration: (any MetricAdministration)?
+    /// The scrape jobs' state, for the targets and metadata APIs.
+    package var scrape: (any ScrapeStatusProvider)?
+    /// Reloads the configuration file (`POST /-/reload`); throws what is wrong with it.
+    package var reload: (@Sendable () async throws -> Void)?
+    /// Pushgateway-style groups (`/metrics/job/…`).
+    package var pushedGroups: PushedGroups?
 
     /// Bundles the dependencies.
     package init(
         appendable: any MetricAppendable, queryable: any MetricQueryable, statistics: any HeadStatisticsProvider,
         buildInfo: BuildInfo, isReady: @escaping @Sendable () -> Bool, metricsText: @escaping @Sendable () -> String,
-        remoteWrite: RemoteWriteSettings, query: QuerySettings = QuerySettings(), administration: (any MetricAdministration)? = nil
+        remoteWrite: RemoteWriteSettings, query: QuerySettings = QuerySettings(), administration: (any MetricAdministration)? = nil,
+        scrape: (any ScrapeStatusProvider)? = nil, reload: (@Sendable () async throws -> Void)? = nil, pushedGroups: PushedGroups? = nil
     ) {
+        self.pushedGroups = pushedGroups
+        self.scrape = scrape
+        self.reload = reload
         self.administration = administration
         self.appendable = appendable
         self.queryable = queryable
@@ -73,5 +86,21 @@ package func makeRouter(_ dependencies: HTTPDependencies) -> Router<OspreyReques
     RemoteWriteAPI(appendable: dependencies.appendable, settings: dependencies.remoteWrite).register(on: router)
     AdminAPI(administration: dependencies.administration).register(on: router)
     RemoteReadAPI(queryable: dependencies.queryable, maxBodyBytes: dependencies.remoteWrite.maxBodyBytes).register(on: router)
+    if let scrape = dependencies.scrape { TargetsAPI(scrape: scrape).register(on: router) }
+    if let groups = dependencies.pushedGroups { PushgatewayAPI(groups: groups, maxBodyBytes: dependencies.remoteWrite.maxBodyBytes).register(on: router) }
+    if let reload = dependencies.reload {
+        for method in [HTTPRequest.Method.post, .put] {
+            router.on("/-/reload", method: method) { _, _ in
+                do {
+                    try await reload()
+                    return Response(status: .ok)
+                } catch {
+                    var buffer = ByteBuffer()
+                    buffer.writeString("failed to reload config: \(error)\n")
+                    return Response(status: .internalServerError, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody(byteBuffer: buffer))
+                }
+            }
+        }
+    }
     return router
 }

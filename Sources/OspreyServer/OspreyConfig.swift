@@ -1,5 +1,6 @@
 import Foundation
 package import OspreyModel
+package import OspreyScrape
 import Yams
 
 /// The contents of `osprey.yml`: the prometheus.yml sections Osprey understands today.
@@ -28,6 +29,8 @@ package struct OspreyConfig: Hashable, Sendable {
     package var global = Global()
     /// Storage settings.
     package var storage = Storage()
+    /// `scrape_configs`, with `global`'s defaults applied.
+    package var scrapeConfigs: [ScrapeConfig] = []
 
     /// The defaults used when no configuration file exists.
     package init() {}
@@ -57,14 +60,15 @@ package struct OspreyConfig: Hashable, Sendable {
         guard let root else { return config }
         if case .scalar(let scalar) = root, scalar.string.isEmpty { return config }
         let top = try YAMLNodeReader(file: file, node: root, path: "").mapping(
-            allowed: ["global", "storage"], unsupported: unsupportedSections)
+            allowed: ["global", "storage", "scrape_configs"], unsupported: unsupportedSections)
         if let global = top["global"] { config.global = try parseGlobal(global) }
         if let storage = top["storage"] { config.storage = try parseStorage(storage) }
+        if let scrape = top["scrape_configs"], !isNull(scrape) { config.scrapeConfigs = try parseScrapeConfigs(scrape, global: config.global) }
         return config
     }
 
     private static let unsupportedSections: [String: String] = Dictionary(uniqueKeysWithValues: [
-        "scrape_configs", "scrape_config_files", "rule_files", "alerting", "remote_write", "remote_read",
+        "scrape_config_files", "rule_files", "alerting", "remote_write", "remote_read",
         "tracing", "otlp", "runtime",
     ].map { ($0, "this section is not supported by this version of Osprey yet; remove it") })
 
@@ -94,6 +98,10 @@ package struct OspreyConfig: Hashable, Sendable {
             }
             global.externalLabels = Labels(sorting: labels)
         }
+        if fields["scrape_timeout"] == nil {
+            // As in Prometheus: the default timeout (10s) is capped at a shorter interval.
+            global.scrapeTimeoutMs = min(global.scrapeTimeoutMs, global.scrapeIntervalMs)
+        }
         if global.scrapeTimeoutMs > global.scrapeIntervalMs {
             throw ConfigError(file: node.file, line: fields["scrape_timeout"]?.line, key: "global.scrape_timeout",
                               message: "scrape timeout greater than scrape interval")
@@ -111,6 +119,11 @@ package struct OspreyConfig: Hashable, Sendable {
             }
         }
         return storage
+    }
+
+    private static func isNull(_ node: YAMLNodeReader) -> Bool {
+        if case .scalar(let scalar) = node.node { return scalar.string.isEmpty || scalar.string == "null" || scalar.string == "~" }
+        return false
     }
 
     private static func positiveDuration(_ text: String) -> Int64? {

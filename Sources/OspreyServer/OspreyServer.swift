@@ -3,6 +3,7 @@ import Hummingbird
 package import Logging
 import OspreyHTTP
 import OspreyModel
+import OspreyScrape
 import OspreyTSDB
 package import Prometheus
 import ServiceLifecycle
@@ -30,6 +31,18 @@ package enum OspreyServer {
         let tsdb = try TSDB.open(directory: options.storagePath, options: tsdbOptions, logger: tsdbLogger)
         let readiness = ReadinessFlag()
         let seriesGauge = registry?.makeGauge(name: "osprey_tsdb_head_series", help: "Series in the head.")
+        var scrapeLogger = logger
+        scrapeLogger[metadataKey: "component"] = "scrape"
+        let userAgent = "Osprey/\(version)"
+        let scrapeManager = ScrapeManager(appendable: tsdb, logger: scrapeLogger) { (job: ScrapeConfig) throws(ScrapeFetchError) -> any ScrapeClient in
+            try HTTPScrapeClient(config: job, userAgent: userAgent)
+        }
+        var pushLogger = logger
+        pushLogger[metadataKey: "component"] = "pushgateway"
+        let pushedGroups = PushedGroups(
+            appendable: tsdb, intervalMs: config.global.scrapeIntervalMs,
+            persistencePath: (options.storagePath as NSString).appendingPathComponent("pushgateway.json"), logger: pushLogger)
+        let reloader = ConfigReloader(options: options, manager: scrapeManager, logger: logger)
         let dependencies = HTTPDependencies(
             appendable: tsdb, queryable: tsdb, statistics: tsdb,
             buildInfo: BuildInfo(version: version, revision: "", branch: "", toolchain: "swift6"),
@@ -42,7 +55,10 @@ package enum OspreyServer {
             },
             remoteWrite: RemoteWriteSettings(maxBodyBytes: options.remoteWriteMaxBodyBytes, nameValidation: config.global.metricNameValidationScheme),
             query: options.query,
-            administration: options.enableAdminAPI ? tsdb : nil
+            administration: options.enableAdminAPI ? tsdb : nil,
+            scrape: scrapeManager,
+            reload: { try await reloader.reload() },
+            pushedGroups: pushedGroups
         )
         var httpLoggerBuilder = logger
         httpLoggerBuilder[metadataKey: "component"] = "http"
@@ -62,6 +78,9 @@ package enum OspreyServer {
             configuration: ServiceGroupConfiguration(
                 services: [
                     .init(service: TSDBService(tsdb: tsdb)),
+                    .init(service: ScrapeService(manager: scrapeManager, configs: scrapeJobs(config, options: options))),
+                    .init(service: ReloadSignalService(reloader: reloader)),
+                    .init(service: PushedGroupsService(groups: pushedGroups)),
                     .init(service: app),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
@@ -71,7 +90,7 @@ package enum OspreyServer {
         try await group.run()
     }
 
-    private static func loadConfig(_ options: ServerOptions, logger: Logger) throws -> OspreyConfig {
+    static func loadConfig(_ options: ServerOptions, logger: Logger) throws -> OspreyConfig {
         if FileManager.default.fileExists(atPath: options.configFile) {
             let config = try OspreyConfig.load(path: options.configFile)
             logger.info("loaded configuration", metadata: ["file": "\(options.configFile)"])

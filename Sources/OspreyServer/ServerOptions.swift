@@ -30,6 +30,8 @@ package struct ServerOptions: Sendable {
     package var remoteWriteMaxBodyBytes = 32 << 20
     /// Query limits (`--query.*`).
     package var query = QuerySettings()
+    /// Whether Osprey scrapes its own `/metrics` as job `osprey` (`--scrape.self`).
+    package var selfMonitoring = true
 
     /// Defaults.
     package init() {}

@@ -63,6 +63,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("query.lookback-delta"), help: "How far back an instant selector looks for a sample (default 5m).")
     var queryLookbackDelta = "5m"
 
+    @Flag(name: .customLong("web.enable-lifecycle"), help: "Accepted for Prometheus compatibility: POST /-/reload is always served.")
+    var enableLifecycle = false
+
+    @Option(name: .customLong("scrape.self"), help: "Scrape Osprey's own /metrics as job osprey (true or false).")
+    var scrapeSelf = true
+
     /// A size as Prometheus' `--storage.tsdb.retention.size` takes it: a number and a unit
     /// among B, KB, MB, GB, TB, PB, EB (powers of 1024); a bare number is bytes.
     static func parseBytes(_ text: String) -> Int64? {
@@ -122,6 +128,7 @@ struct Serve: AsyncParsableCommand {
         options.walSyncPolicy = WALSyncPolicy(rawValue: walSync) ?? .write
         options.remoteWriteMaxBodyBytes = remoteWriteMaxBodyBytes
         options.enableAdminAPI = enableAdminAPI
+        options.selfMonitoring = scrapeSelf
         options.retentionMs = PrometheusDuration.parseMilliseconds(retentionTime) ?? options.retentionMs
         options.retentionBytes = Self.parseBytes(retentionSize) ?? 0
         options.query.timeoutMs = PrometheusDuration.parseMilliseconds(queryTimeout) ?? 120_000

@@ -96,11 +96,13 @@ def workdir():
 def start_osprey(workdir):
     servers = []
 
-    def start(data_dir=None, extra=()):
+    def start(data_dir=None, extra=(), self_scrape=False):
+        # Osprey scrapes itself by default; tests that count series turn it off unless asked.
         port = free_port()
         data_dir = data_dir or os.path.join(workdir, "osprey-data")
         args = [osprey_binary(), "serve", "--storage.path", data_dir,
-                "--web.listen-address", "127.0.0.1:%d" % port, "--log.level", "info", *extra]
+                "--web.listen-address", "127.0.0.1:%d" % port, "--log.level", "info",
+                *([] if self_scrape or any(a.startswith("--scrape.self") for a in extra) else ["--scrape.self=false"]), *extra]
         server = Server(args, port, os.path.join(workdir, "osprey-%d.log" % port), "/-/ready")
         servers.append(server)
         return server.start()

@@ -1,4 +1,5 @@
 import OspreyModel
+import OspreyScrape
 import OspreyServer
 import Testing
 
@@ -21,6 +22,51 @@ struct OspreyConfigTests {
         #expect(config.storage.outOfOrderTimeWindowMs == 600_000)
     }
 
+    @Test func parsesScrapeConfigsWithPrometheusDefaults() throws {
+        let config = try OspreyConfig.parse("""
+            global:
+              scrape_interval: 30s
+              scrape_timeout: 20s
+            scrape_configs:
+              - job_name: node
+                scrape_interval: 15s
+                params: {module: [http_2xx]}
+                honor_labels: true
+                sample_limit: 100
+                body_size_limit: 10MB
+                authorization: {credentials: secret}
+                static_configs:
+                  - targets: ['localhost:9100']
+                    labels: {team: infra}
+                file_sd_configs:
+                  - files: ['targets/*.json']
+                    refresh_interval: 1m
+                relabel_configs:
+                  - source_labels: [__address__]
+                    regex: '(.*):.*'
+                    target_label: host
+                metric_relabel_configs:
+                  - action: LabelDrop
+                    regex: tmp_.*
+              - job_name: other
+                scrape_interval: 1m
+                scheme: https
+            """, file: "/etc/osprey/osprey.yml")
+        #expect(config.scrapeConfigs.count == 2)
+        let node = config.scrapeConfigs[0]
+        #expect(node.scrapeIntervalMs == 15_000 && node.scrapeTimeoutMs == 15_000)  // the global timeout, capped at the interval
+        #expect(node.params == ["module": ["http_2xx"]] && node.honorLabels && node.sampleLimit == 100)
+        #expect(node.bodySizeLimitBytes == 10 << 20)
+        #expect(node.authorization == ScrapeConfig.Authorization(type: "Bearer", credentials: "secret"))
+        #expect(node.staticConfigs.first?.targets == ["localhost:9100"] && node.staticConfigs.first?.labels == Labels(["team": "infra"]))
+        #expect(node.fileSDConfigs == [ScrapeConfig.FileSDConfig(files: ["/etc/osprey/targets/*.json"], refreshIntervalMs: 60_000)])
+        #expect(node.relabelConfigs.first?.targetLabel == "host" && node.relabelConfigs.first?.action == .replace)
+        #expect(node.metricRelabelConfigs.first?.action == .labeldrop)
+        #expect(node.metricsPath == "/metrics" && node.scheme == "http" && node.honorTimestamps)
+        let other = config.scrapeConfigs[1]
+        #expect(other.scrapeIntervalMs == 60_000 && other.scrapeTimeoutMs == 20_000 && other.scheme == "https")
+    }
+
     @Test func emptyFileMeansDefaults() throws {
         #expect(try OspreyConfig.parse("", file: "osprey.yml") == OspreyConfig())
         #expect(try OspreyConfig.parse("# nothing\n", file: "osprey.yml") == OspreyConfig())
@@ -31,7 +77,15 @@ struct OspreyConfigTests {
         ("global:\n  scrape_interval: 15 seconds\n", 2, "global.scrape_interval", "invalid duration"),
         ("storage:\n  tsdb:\n    out_of_order_time_window: forever\n", 3, "storage.tsdb.out_of_order_time_window", "invalid duration"),
         ("global:\n  metric_name_validation_scheme: ascii\n", 2, "global.metric_name_validation_scheme", "invalid value"),
-        ("scrape_configs: []\n", 1, "scrape_configs", "not supported"),
+        ("rule_files: []\n", 1, "rule_files", "not supported"),
+        ("scrape_configs:\n  - job_name: a\n    kubernetes_sd_configs: []\n", 3, "scrape_configs[0].kubernetes_sd_configs", "not supported"),
+        ("scrape_configs:\n  - job_name: a\n    scrape_interval: 5s\n    scrape_timeout: 10s\n", 4, "scrape_configs[0].scrape_timeout", "greater than scrape interval"),
+        ("scrape_configs:\n  - job_name: a\n  - job_name: a\n", 3, "scrape_configs[1]", "multiple scrape configs with job name"),
+        ("scrape_configs:\n  - job_name: a\n    relabel_configs:\n      - action: hashmod\n        source_labels: [x]\n        target_label: y\n", 4, "scrape_configs[0].relabel_configs[0]", "non-zero modulus"),
+        ("scrape_configs:\n  - job_name: a\n    relabel_configs:\n      - action: shuffle\n", 4, "scrape_configs[0].relabel_configs[0].action", "unknown relabel action"),
+        ("scrape_configs:\n  - job_name: a\n    scheme: ftp\n", 3, "scrape_configs[0].scheme", "invalid scheme"),
+        ("scrape_configs:\n  - job_name: a\n    basic_auth: {username: u}\n    bearer_token: t\n", 2, "scrape_configs[0]", "at most one of"),
+        ("scrape_configs:\n  - job_name: a\n    static_configs:\n      - targets: ['a/b:1']\n", 4, "scrape_configs[0].static_configs[0].targets", "not a valid hostname"),
         ("global: [1, 2]\n", 1, "global", "expected a mapping"),
         ("global:\n  scrape_interval: 15s\n  scrape_interval: 20s\n", 3, "global.scrape_interval", "more than once"),
     ])

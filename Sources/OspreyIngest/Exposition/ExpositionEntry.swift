@@ -44,22 +44,9 @@ package struct ExpositionParseError: Error, Hashable, CustomStringConvertible, S
     package var description: String { "line \(line): \(message): \(lineText)" }
 }
 
-/// An exemplar attached to an OpenMetrics sample (`# {trace_id="…"} 0.5 1520879607.789`).
-package struct ExpositionExemplar: Hashable, Sendable {
-    /// The exemplar's labels (empty values dropped, sorted).
-    package var labels: Labels
-    /// The exemplar's value.
-    package var value: Double
-    /// The exemplar's timestamp in milliseconds, if given.
-    package var timestampMs: Int64?
-
-    /// Creates an exemplar.
-    package init(labels: Labels, value: Double, timestampMs: Int64?) {
-        self.labels = labels
-        self.value = value
-        self.timestampMs = timestampMs
-    }
-}
+/// An exemplar attached to an OpenMetrics sample (`# {trace_id="…"} 0.5 1520879607.789`):
+/// the model's ``Exemplar`` (labels with empty values dropped, sorted).
+package typealias ExpositionExemplar = Exemplar
 
 /// One sample line of an exposition.
 package struct ExpositionSample: Hashable, Sendable {

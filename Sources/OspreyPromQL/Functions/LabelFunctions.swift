@@ -4,10 +4,9 @@ import OspreyModel
 /// `label_replace` and `label_join`.
 enum LabelFunctions {
     static func replace(_ elements: [VectorElement], destination: String, replacement: String, source: String, regex source_: String) throws(PromQLError) -> [VectorElement] {
-        let regex: NSRegularExpression
-        let syntax = GoRegexSyntax(source_)
+        let regex: AnchoredRegex
         do {
-            regex = try NSRegularExpression(pattern: "^(?:" + syntax.icuPattern + ")$", options: [.dotMatchesLineSeparators])
+            regex = try AnchoredRegex(source_)
         } catch {
             throw PromQLError(code: .execution, message: "invalid regular expression in label_replace(): \(source_)")
         }
@@ -17,9 +16,7 @@ enum LabelFunctions {
         var out: [VectorElement] = []
         for var element in elements {
             let value = element.labels[source] ?? ""
-            let range = NSRange(value.startIndex..<value.endIndex, in: value)
-            if let match = regex.firstMatch(in: value, options: [], range: range) {
-                let expanded = expand(replacement, match: match, in: value, groups: syntax.groupNumbers)
+            if let expanded = regex.expand(replacement, matching: value) {
                 var builder = LabelsBuilder(element.labels)
                 builder.set(destination, expanded)
                 element.labels = builder.labels()
@@ -49,49 +46,6 @@ enum LabelFunctions {
     /// so a name holding U+FFFD came from invalid UTF-8, which Prometheus rejects.
     private static func isValidDestination(_ name: String) -> Bool {
         NameValidationScheme.utf8.isValidLabelName(name) && !name.unicodeScalars.contains("\u{FFFD}")
-    }
-
-    /// Go's `Regexp.Expand`: `$1`, `${1}`, `$name`, `${name}`, `$$`; `$1x` names group "1x".
-    private static func expand(_ template: String, match: NSTextCheckingResult, in value: String, groups: [String: Int]) -> String {
-        var out = ""
-        var characters = Array(template)[...]
-        while let character = characters.popFirst() {
-            guard character == "$" else {
-                out.append(character)
-                continue
-            }
-            if characters.first == "$" {
-                characters = characters.dropFirst()
-                out.append("$")
-                continue
-            }
-            var name = ""
-            if characters.first == "{" {
-                guard let close = characters.firstIndex(of: "}") else {
-                    out.append("$")
-                    continue
-                }
-                name = String(characters[characters.index(after: characters.startIndex)..<close])
-                characters = characters[characters.index(after: close)...]
-            } else {
-                while let next = characters.first, next.isLetter || next.isNumber || next == "_" {
-                    name.append(next)
-                    characters = characters.dropFirst()
-                }
-                if name.isEmpty {
-                    out.append("$")
-                    continue
-                }
-            }
-            var groupRange = NSRange(location: NSNotFound, length: 0)
-            if let index = Int(name) ?? groups[name], index < match.numberOfRanges {
-                groupRange = match.range(at: index)
-            }
-            if groupRange.location != NSNotFound, let range = Range(groupRange, in: value) {
-                out += value[range]
-            }
-        }
-        return out
     }
 }
 
