@@ -40,11 +40,12 @@ extension BatchEvaluator {
         if !selected.claimStream() { _ = try selected.series(context) }
         let count = selected.stored.count
         var results = [BatchSeries?](repeating: nil, count: count)
-        let loaded = results.withUnsafeMutableBufferPointer { buffer in
+        let states = results.withUnsafeMutableBufferPointer { buffer in
             nonisolated(unsafe) let out = buffer
             let workers = Self.streamWorkers(count, plan)
             return SelectedSeries.parallelBlocks(count, workers: workers, context: context, initial: StreamState()) { state, index in
                 state.loaded += selected.samples(of: index, into: &state.samples)
+                state.peak = max(state.peak, state.samples.count)
                 var values = [Double](repeating: 0, count: plan.ends.count)
                 var present = [Bool](repeating: false, count: plan.ends.count)
                 var any = false
@@ -56,10 +57,10 @@ extension BatchEvaluator {
                     }
                 }
                 if any { out[index] = BatchSeries(labels: selected.labels[index], dropsName: plan.dropsName, values: values, present: present) }
-            }.reduce(0) { $0 + $1.loaded }
+            }
         }
         try context.check()
-        try context.loaded(loaded)
+        try context.streamed(states)
         var out: [BatchSeries] = []
         out.reserveCapacity(count)
         var lastName: String?
@@ -108,17 +109,18 @@ extension BatchEvaluator {
         else { return nil }
         var produced = [Bool](repeating: false, count: count)
         var accumulators: [GroupAccumulator]
-        var loaded = 0
+        var states: [StreamState]
         if byGroup {
             let (order, ranges) = Self.groupOrder(groupOf, groups: groupLabels.count, workers: workers)
             accumulators = [GroupAccumulator](repeating: GroupAccumulator(), count: groupLabels.count * stepCount)
-            loaded = produced.withUnsafeMutableBufferPointer { producedBuffer in
+            states = produced.withUnsafeMutableBufferPointer { producedBuffer in
                 accumulators.withUnsafeMutableBufferPointer { table in
                     nonisolated(unsafe) let produced = producedBuffer
                     nonisolated(unsafe) let table = table
                     return SelectedSeries.parallelRanges(ranges, context: context, initial: StreamState()) { state, position in
                         let index = order[position]
                         state.loaded += selected.samples(of: index, into: &state.samples)
+                        state.peak = max(state.peak, state.samples.count)
                         let base = groupOf[index] * stepCount
                         var any = false
                         state.samples.withUnsafeBufferPointer { samples in
@@ -128,16 +130,17 @@ extension BatchEvaluator {
                             }
                         }
                         produced[index] = any
-                    }.reduce(0) { $0 + $1.loaded }
+                    }
                 }
             }
         } else {
-            let states = produced.withUnsafeMutableBufferPointer { buffer in
+            states = produced.withUnsafeMutableBufferPointer { buffer in
                 nonisolated(unsafe) let produced = buffer
                 var initial = StreamState()
                 initial.accumulators = [GroupAccumulator](repeating: GroupAccumulator(), count: groupLabels.count * stepCount)
                 return SelectedSeries.parallelBlocks(count, workers: workers, context: context, initial: initial) { state, index in
                     state.loaded += selected.samples(of: index, into: &state.samples)
+                    state.peak = max(state.peak, state.samples.count)
                     let base = groupOf[index] * stepCount
                     var any = false
                     state.samples.withUnsafeBufferPointer { samples in
@@ -151,7 +154,6 @@ extension BatchEvaluator {
                     produced[index] = any
                 }
             }
-            loaded = states.reduce(0) { $0 + $1.loaded }
             // Workers hold contiguous blocks of series: merging their partial results in
             // worker order adds series in their order, as the per-step reduction does.
             accumulators = states[0].accumulators
@@ -160,7 +162,7 @@ extension BatchEvaluator {
             }
         }
         try context.check()
-        try context.loaded(loaded)
+        try context.streamed(states)
         // Groups in the order of their first series with a value, as if built from the
         // function's result.
         var firstMember = [Int](repeating: .max, count: groupLabels.count)
@@ -225,6 +227,8 @@ extension BatchEvaluator {
         var samples: [Sample] = []
         /// Samples read from storage.
         var loaded = 0
+        /// The most samples held for one series.
+        var peak = 0
         /// Per group and step, for fused aggregations.
         var accumulators: [GroupAccumulator] = []
     }
@@ -359,5 +363,17 @@ extension GroupAccumulator {
         default:
             break
         }
+    }
+}
+
+extension QueryContext {
+    /// Accounts for streamed series: every sample read counts as queryable, but only what the
+    /// workers held at once (one series each) counts against `--query.max-samples`, as
+    /// Prometheus holds one series' range at a time.
+    func streamed(_ states: [BatchEvaluator.StreamState]) throws(PromQLError) {
+        countQueryable(states.reduce(0) { $0 + $1.loaded })
+        let heldAtOnce = states.reduce(0) { $0 + $1.peak }
+        try hold(heldAtOnce)
+        release(heldAtOnce)
     }
 }

@@ -114,6 +114,11 @@ package final class QueryContext: @unchecked Sendable {
         try hold(count)
     }
 
+    /// Counts `count` samples read from storage that are not held (streamed through).
+    func countQueryable(_ count: Int) {
+        counts.totalQueryableSamples += count
+    }
+
     /// Accounts for `count` more samples held in memory (results, subquery points).
     func hold(_ count: Int) throws(PromQLError) {
         currentSamples += count

@@ -108,6 +108,14 @@ def test_limits_timeout_and_max_samples(start_osprey):
                                "error": "query processing would load too many samples into memory in query execution"}
     # A small query still works afterwards.
     assert get(osprey, "/api/v1/query", query="temperature", time=at).json()["status"] == "success"
+    # Range functions hold one series' range at a time, as in Prometheus: 2 x 40 samples read
+    # under a limit of 50 (instant and range queries, plain and aggregated).
+    body = get(osprey, "/api/v1/query", query="sum(count_over_time(http_requests_total[10m]))", time=at).json()
+    assert body["status"] == "success" and body["data"]["result"][0]["value"][1] == "80", body
+    body = get(osprey, "/api/v1/query", query="count_over_time(http_requests_total[10m])", time=at).json()
+    assert body["status"] == "success" and len(body["data"]["result"]) == 2, body
+    body = get(osprey, "/api/v1/query_range", query="sum(count_over_time(http_requests_total[10m]))", start=at - 60, end=at, step="30").json()
+    assert body["status"] == "success", body
     # A timeout no evaluation can meet.
     response = get(osprey, "/api/v1/query_range", query="count_over_time(temperature[1h:1ms])",
                    start=T0 / 1000, end=(T0 + 600_000) / 1000, step="60", timeout="0.001")
