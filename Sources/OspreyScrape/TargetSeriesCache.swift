@@ -54,21 +54,28 @@ package struct ScrapeFailure: Error, Hashable, Sendable, CustomStringConvertible
 /// families' metadata. Used by one scrape at a time: its owner (a scrape loop's task, or the
 /// push-group actor) never lets two operations overlap, hence `@unchecked Sendable`.
 package final class TargetSeriesCache: @unchecked Sendable {
+    /// One exposed series: what it becomes and when it was last seen.
     private struct Entry {
         var ref: SeriesRef?
+        /// Final labels (empty when relabelling drops the series).
         var labels: Labels
+        var dropped: Bool
+        /// The iteration that last exposed the series.
         var lastSeen: UInt64
+        /// The iteration that last tracked it for staleness.
+        var tracked: UInt64
     }
 
     /// Labels attached to every sample (the target's labels without `__` ones).
     package let targetLabels: Labels
     package let rules: ScrapeRules
-    private var entries: [Labels: Entry] = [:]
-    private var dropped: [Labels: UInt64] = [:]
+    /// Exposed label set → position in `entries`: one hash lookup per scraped sample.
+    private var slots: [Labels: Int] = [:]
+    private var entries: [Entry] = []
     private var iteration: UInt64 = 0
-    /// Final labels and references of the series the last successful scrape saw without an
-    /// explicit timestamp (or with one, under `track_timestamps_staleness`).
-    private var lastSeen: [Labels: SeriesRef?] = [:]
+    /// Positions of the series the last successful scrape saw without an explicit timestamp
+    /// (or with one, under `track_timestamps_staleness`): those it does not see again go stale.
+    private var trackedLastScrape: [Int] = []
     private var reportRefs: [String: SeriesRef] = [:]
     /// Type, help and unit per family, from the last scrape.
     package private(set) var metadata: [String: MetricMetadata] = [:]
@@ -90,11 +97,14 @@ package final class TargetSeriesCache: @unchecked Sendable {
     package func appendEntries(timestampMs: Int64, to appender: any MetricAppender, next: () throws(ExpositionParseError) -> ExpositionEntry?) throws(ScrapeFailure) -> ScrapeCounts {
         iteration &+= 1
         var counts = ScrapeCounts()
-        var seen: [Labels: SeriesRef?] = [:]
-        seen.reserveCapacity(lastSeen.count)
+        var trackedNow: [Int] = []
+        trackedNow.reserveCapacity(trackedLastScrape.count)
         var families: [String: MetricMetadata] = [:]
+        // Families whose metadata differs from the last scrape's: their series update it.
+        var changedFamilies: Set<String> = []
         var appended = 0
         var limitExceeded = false
+        let tracksExplicit = rules.trackTimestampsStaleness || !rules.honorTimestamps
         while true {
             let entry: ExpositionEntry?
             do {
@@ -105,63 +115,74 @@ package final class TargetSeriesCache: @unchecked Sendable {
             guard let entry else { break }
             let sample: ExpositionSample
             switch entry {
-            case .sample(let one): sample = one
-            case .type(let family, let type): families[family, default: MetricMetadata(type: .unknown)].type = type; continue
-            case .help(let family, let text): families[family, default: MetricMetadata(type: .unknown)].help = text; continue
-            case .unit(let family, let unit): families[family, default: MetricMetadata(type: .unknown)].unit = unit; continue
-            }
-            counts.samplesScraped += 1
-            if dropped[sample.labels] != nil {
-                dropped[sample.labels] = iteration
+            case .sample(let one):
+                sample = one
+            case .type(let family, let type):
+                families[family, default: MetricMetadata(type: .unknown)].type = type
+                if metadata[family]?.type != type { changedFamilies.insert(family) }
+                continue
+            case .help(let family, let text):
+                families[family, default: MetricMetadata(type: .unknown)].help = text
+                if metadata[family]?.help != text { changedFamilies.insert(family) }
+                continue
+            case .unit(let family, let unit):
+                families[family, default: MetricMetadata(type: .unknown)].unit = unit
+                if metadata[family]?.unit != unit { changedFamilies.insert(family) }
                 continue
             }
-            var cached = entries[sample.labels]
-            let isNew = cached == nil
-            if cached == nil {
-                guard let labels = sampleLabels(sample.labels) else {
-                    dropped[sample.labels] = iteration
-                    continue
+            counts.samplesScraped += 1
+            let slot: Int
+            var isNew = false
+            if let existing = slots[sample.labels] {
+                slot = existing
+            } else {
+                slot = entries.count
+                if let labels = sampleLabels(sample.labels) {
+                    if let problem = check(labels) {
+                        throw ScrapeFailure(message: problem, counts: counts)
+                    }
+                    entries.append(Entry(ref: nil, labels: labels, dropped: false, lastSeen: 0, tracked: 0))
+                    counts.seriesAdded += 1
+                    isNew = true
+                } else {
+                    entries.append(Entry(ref: nil, labels: .empty, dropped: true, lastSeen: 0, tracked: 0))
                 }
-                if let problem = check(labels) {
-                    throw ScrapeFailure(message: problem, counts: counts)
-                }
-                cached = Entry(ref: nil, labels: labels, lastSeen: 0)
-                counts.seriesAdded += 1
+                slots[sample.labels] = slot
             }
-            guard var current = cached else { continue }
-            current.lastSeen = iteration
+            entries[slot].lastSeen = iteration
+            guard !entries[slot].dropped else { continue }
             counts.samplesPostRelabeling += 1
             if rules.sampleLimit > 0 {
                 appended += 1
                 if appended > rules.sampleLimit {
                     limitExceeded = true
-                    entries[sample.labels] = current
                     continue
                 }
             }
-            let explicit = sample.timestampMs != nil
+            let labels = entries[slot].labels
             let time = rules.honorTimestamps ? (sample.timestampMs ?? timestampMs) : timestampMs
             do {
-                current.ref = try append(appender, current.ref, current.labels, time, sample.value)
+                let ref = try append(appender, entries[slot].ref, labels, time, sample.value)
+                entries[slot].ref = ref
                 if let exemplar = sample.exemplar {
-                    _ = try? appender.appendExemplar(current.ref, labels: current.labels, exemplar: exemplar)
+                    _ = try? appender.appendExemplar(ref, labels: labels, exemplar: exemplar)
                 }
             } catch {
                 counts.samplesRejected += 1
             }
-            if !explicit || rules.trackTimestampsStaleness || !rules.honorTimestamps {
-                seen[current.labels] = current.ref
+            if (sample.timestampMs == nil || tracksExplicit) && entries[slot].tracked != iteration {
+                entries[slot].tracked = iteration
+                trackedNow.append(slot)
             }
-            if let meta = families[sample.family], isNew || metadata[sample.family] != meta {
-                _ = try? appender.updateMetadata(current.ref, labels: current.labels, metadata: meta)
+            if isNew || (!changedFamilies.isEmpty && changedFamilies.contains(sample.family)), let meta = families[sample.family] {
+                _ = try? appender.updateMetadata(entries[slot].ref, labels: labels, metadata: meta)
             }
-            entries[sample.labels] = current
         }
         if limitExceeded {
             throw ScrapeFailure(message: "sample limit exceeded", counts: counts)
         }
-        markStale(except: seen, timestampMs: timestampMs, appender: appender)
-        lastSeen = seen
+        markStale(trackedLastScrape.filter { entries[$0].tracked != iteration }, timestampMs: timestampMs, appender: appender)
+        trackedLastScrape = trackedNow
         metadata = families
         forgetUnseen()
         return counts
@@ -170,8 +191,8 @@ package final class TargetSeriesCache: @unchecked Sendable {
     /// A failed scrape counts as an empty one: every series of the last scrape gets a
     /// staleness marker.
     package func appendFailedScrape(timestampMs: Int64, to appender: any MetricAppender) {
-        markStale(except: [:], timestampMs: timestampMs, appender: appender)
-        lastSeen = [:]
+        markStale(trackedLastScrape, timestampMs: timestampMs, appender: appender)
+        trackedLastScrape = []
     }
 
     /// Staleness markers for everything the target exposed (and its report series), when the
@@ -267,19 +288,30 @@ package final class TargetSeriesCache: @unchecked Sendable {
         }
     }
 
-    private func markStale(except seen: [Labels: SeriesRef?], timestampMs: Int64, appender: any MetricAppender) {
-        for (labels, ref) in lastSeen where seen[labels] == nil {
-            _ = try? append(appender, ref, labels, timestampMs, StaleMarker.value)
+    private func markStale(_ stale: [Int], timestampMs: Int64, appender: any MetricAppender) {
+        for slot in stale {
+            if let ref = try? append(appender, entries[slot].ref, entries[slot].labels, timestampMs, StaleMarker.value) {
+                entries[slot].ref = ref
+            }
         }
     }
 
-    /// Drops cache entries for series the last two scrapes did not expose.
+    /// Drops the entries of series the last two scrapes did not expose (now and then, when the
+    /// cache has grown well past the last scrape or every tenth scrape), as Prometheus' cache.
     private func forgetUnseen() {
+        guard entries.count > 2 * max(trackedLastScrape.count, 1) || iteration % 10 == 0 else { return }
         let keepFrom = iteration > 1 ? iteration - 1 : 0
-        if entries.count > 2 * max(lastSeen.count, 1) || iteration % 10 == 0 {
-            entries = entries.filter { $0.value.lastSeen >= keepFrom }
-            dropped = dropped.filter { $0.value >= keepFrom }
+        var remap = [Int](repeating: -1, count: entries.count)
+        var kept: [Entry] = []
+        kept.reserveCapacity(entries.count)
+        for (slot, entry) in entries.enumerated() where entry.lastSeen >= keepFrom {
+            remap[slot] = kept.count
+            kept.append(entry)
         }
+        guard kept.count < entries.count else { return }
+        entries = kept
+        slots = slots.compactMapValues { remap[$0] >= 0 ? remap[$0] : nil }
+        trackedLastScrape = trackedLastScrape.compactMap { remap[$0] >= 0 ? remap[$0] : nil }
     }
 }
 

@@ -330,28 +330,43 @@ package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvi
     }
 
     /// The first pass runs a second after start (a head replayed from a long WAL, or blocks
-    /// left uncompacted by a crash, are dealt with at once), then one a minute.
+    /// left uncompacted by a crash, are dealt with at once), then one a minute; between passes
+    /// the head is checked every few seconds, so a head that outgrows one and a half block
+    /// ranges (a fast backfill) is persisted without waiting for the minute.
     private func persistPeriodically() async {
-        var pause = Duration.seconds(1)
+        var nextFullPass = ContinuousClock.now + .seconds(1)
+        // After a failure, only the next full pass retries.
+        var failed = false
         while !Task.isCancelled {
             do {
-                try await Task.sleep(for: pause)
+                try await Task.sleep(for: min(.seconds(5), max(.zero, nextFullPass - ContinuousClock.now)))
             } catch {
                 break
             }
-            pause = .seconds(60)
+            let full = ContinuousClock.now >= nextFullPass
+            guard full || (headNeedsPersisting && !failed) else { continue }
+            if full { nextFullPass = ContinuousClock.now + .seconds(60) }
+            failed = false
             do {
                 try await maintenance.run { () throws(StorageError) in
                     defer { applyRetention() }
-                    loadNewBlocks()
+                    if full { loadNewBlocks() }
                     let persisted = try await persistHead()
-                    let compacted = try compact()
+                    let compacted = full || !persisted.isEmpty ? try compact() : []
                     if !persisted.isEmpty || !compacted.isEmpty { FreeMemory.release() }
                 }
             } catch {
+                failed = true
                 logger.error("persisting the head or compacting blocks failed; retrying in a minute", metadata: ["error": "\(error)"])
             }
         }
+    }
+
+    /// Whether the head spans more than one and a half block ranges (persistence is due).
+    private var headNeedsPersisting: Bool {
+        let range = head.options.chunkRangeMs
+        guard range > 0, let minTime = head.minTimeMs, let maxTime = head.maxTimeMs else { return false }
+        return maxTime - minTime > range / 2 * 3
     }
 
     /// Loads block directories that appeared in the data directory since it was opened (moved

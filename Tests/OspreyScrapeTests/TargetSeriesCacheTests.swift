@@ -134,4 +134,24 @@ struct TargetSeriesCacheTests {
         }
         #expect(failure?.message.contains("EOF") == true)
     }
+
+    @Test func forgottenSeriesComeBackAsNewAndStalenessSurvivesEviction() async throws {
+        let store = ReferenceStore()
+        let cache = TargetSeriesCache(targetLabels: target, rules: ScrapeRules())
+        _ = try await scrape(cache, "a 1\nb 1\n", at: 1000, into: store).get()
+        for step in 2...12 {
+            let counts = try await scrape(cache, "a 1\nc \(step)\n", at: Int64(step) * 1000, into: store).get()
+            #expect(counts.seriesAdded == (step == 2 ? 1 : 0))
+        }
+        // Evicted after two scrapes without it, `b` counts as added again when it returns.
+        let back = try await scrape(cache, "a 1\nb 2\n", at: 13_000, into: store).get()
+        #expect(back.seriesAdded == 1)
+        let series = try all(store)
+        let b = series[Labels(["__name__": "b", "job": "node", "instance": "host:9100"])] ?? []
+        #expect(b.map(\.timestampMs) == [1000, 2000, 13_000])
+        #expect(StaleMarker.isStale(b[1].value) && b[2].value == 2)
+        // `c` was tracked across the evictions and goes stale exactly once, at 13 s.
+        let c = series[Labels(["__name__": "c", "job": "node", "instance": "host:9100"])] ?? []
+        #expect(c.count == 12 && StaleMarker.isStale(c.last?.value ?? 0) && c.last?.timestampMs == 13_000)
+    }
 }

@@ -90,7 +90,10 @@ def servers(workdir, port, osprey_bin=None, extra=None):
     osprey = osprey_bin or DEFAULT_OSPREY
     table = {
         "osprey": ([osprey, "serve", "--storage.path", os.path.join(workdir, "osprey"),
-                    "--web.listen-address", "127.0.0.1:%d" % port, "--log.level", "warn"], "/-/ready"),
+                    "--web.listen-address", "127.0.0.1:%d" % port, "--log.level", "warn",
+                    # Prometheus here scrapes nothing; neither does Osprey (its self-scrape would also
+                    # move the head to now and refuse the history benchmarks send as out of bounds).
+                    "--scrape.self=false"], "/-/ready"),
         "prometheus": (["prometheus", "--config.file", os.path.join(workdir, "prom.yml"),
                         "--storage.tsdb.path", os.path.join(workdir, "prometheus"),
                         "--web.listen-address", "127.0.0.1:%d" % port, "--web.enable-remote-write-receiver", "--storage.remote.read-sample-limit=0",

@@ -155,7 +155,9 @@ package struct RemoteWriteIngester: Sendable {
             case .outOfOrderSample, .duplicateSampleForTimestamp, .outOfBounds, .tooOldSample:
                 result.rejected[error.code.rawValue, default: 0] += 1
                 if result.firstRejection == nil {
-                    result.firstRejection = "\(error.code.rawValue) for series \(labels) at timestamp \(timestampMs)"
+                    // Series the connection sent before are appended by reference, without labels.
+                    let series = labels.isEmpty ? "a series sent earlier on this connection" : "series \(labels)"
+                    result.firstRejection = "\(error.code.rawValue) for \(series) at timestamp \(timestampMs)"
                 }
                 return nil
             default:
