@@ -26,10 +26,19 @@ package struct BitWriter: Sendable {
     /// Number of bits written, counting any prefix bytes as 8 bits each.
     package var bitCount: Int { bytes.count * 8 - freeBits }
 
+    /// Storage grows by this many bytes at a time, not by doubling: open head chunks live for
+    /// hours, and doubling left up to half of each one's storage unused.
+    static let growthBytes = 64
+
+    private mutating func appendByte(_ byte: UInt8) {
+        if bytes.count == bytes.capacity { bytes.reserveCapacity(bytes.count + Self.growthBytes) }
+        bytes.append(byte)
+    }
+
     /// Appends one bit (`true` = 1).
     package mutating func writeBit(_ bit: Bool) {
         if freeBits == 0 {
-            bytes.append(0)
+            appendByte(0)
             freeBits = 8
         }
         if bit {
@@ -41,11 +50,11 @@ package struct BitWriter: Sendable {
     /// Appends 8 bits, most significant first (always adds one byte, as `bstream`).
     package mutating func writeByte(_ b: UInt8) {
         if freeBits == 0 {
-            bytes.append(0)
+            appendByte(0)
             freeBits = 8
         }
         bytes[bytes.count - 1] |= b >> (8 - freeBits)
-        bytes.append(UInt8(truncatingIfNeeded: UInt16(b) << freeBits))
+        appendByte(UInt8(truncatingIfNeeded: UInt16(b) << freeBits))
     }
 
     /// Appends the `count` low bits of `value`, most significant first.
