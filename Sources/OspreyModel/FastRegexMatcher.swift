@@ -11,7 +11,7 @@ package struct FastRegexMatcher: Sendable {
         case nonEmpty
         case literalSet(Set<String>)
         case prefix(String)
-        case engine(SharedRegex)
+        case engine(AnchoredRegex)
     }
 
     private let strategy: Strategy
@@ -21,13 +21,7 @@ package struct FastRegexMatcher: Sendable {
     /// Compiles `source`; throws `.invalidRegex` when it is not a valid expression.
     package init(_ source: String) throws(ModelError) {
         // Compile even when a fast path applies, so invalid input is always rejected.
-        let compiled: NSRegularExpression
-        do {
-            compiled = try NSRegularExpression(
-                pattern: "^(?:\(GoRegexSyntax(source).icuPattern))$", options: [.dotMatchesLineSeparators])
-        } catch {
-            throw ModelError(code: .invalidRegex, message: "invalid regular expression \"\(source)\": \(error.localizedDescription)")
-        }
+        let compiled = try AnchoredRegex(source)
         let body = Self.stripGroup(source)
         if body == ".*" {
             strategy = .any
@@ -42,7 +36,7 @@ package struct FastRegexMatcher: Sendable {
             strategy = .prefix(prefix)
             literalAlternatives = nil
         } else {
-            strategy = .engine(SharedRegex(compiled))
+            strategy = .engine(compiled)
             literalAlternatives = nil
         }
     }
@@ -118,20 +112,5 @@ package struct FastRegexMatcher: Sendable {
             literals.append(literal)
         }
         return literals
-    }
-}
-
-/// `NSRegularExpression` is immutable and documented as thread-safe.
-private final class SharedRegex: @unchecked Sendable {
-    // Immutable after init; NSRegularExpression is safe to use from many threads.
-    private let regex: NSRegularExpression
-
-    init(_ regex: NSRegularExpression) {
-        self.regex = regex
-    }
-
-    func matches(_ value: String) -> Bool {
-        let range = NSRange(value.startIndex..<value.endIndex, in: value)
-        return regex.firstMatch(in: value, options: [.anchored], range: range) != nil
     }
 }
