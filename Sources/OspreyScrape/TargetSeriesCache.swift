@@ -69,10 +69,13 @@ package final class TargetSeriesCache: @unchecked Sendable {
     /// Labels attached to every sample (the target's labels without `__` ones).
     package let targetLabels: Labels
     package let rules: ScrapeRules
-    /// Exposed label set → position in `entries`: one hash lookup per scraped sample.
-    private var slots: [Labels: Int] = [:]
+    /// The raw series bytes of each exposed series (name and labels as on its line), at the
+    /// position of its entry in `entries`: one hash of the bytes per scraped sample.
+    private var keys = SeriesKeyTable()
     private var entries: [Entry] = []
     private var iteration: UInt64 = 0
+    /// Samples the last successful scrape appended (a capacity hint for the next).
+    private var lastSampleCount = 0
     /// Positions of the series the last successful scrape saw without an explicit timestamp
     /// (or with one, under `track_timestamps_staleness`): those it does not see again go stale.
     private var trackedLastScrape: [Int] = []
@@ -87,14 +90,20 @@ package final class TargetSeriesCache: @unchecked Sendable {
 
     /// Appends a scraped body. On a thrown ``ScrapeFailure`` the caller rolls the appender
     /// back and calls ``appendFailedScrape(timestampMs:to:)`` with a new one.
+    ///
+    /// A series seen before is found by the raw bytes of its line's name and labels, which are
+    /// then not parsed again, as in Prometheus' scrape cache: those bytes were parsed and
+    /// checked when the series was first seen.
     package func appendScrape(_ body: [UInt8], contentType: String, timestampMs: Int64, to appender: any MetricAppender) throws(ScrapeFailure) -> ScrapeCounts {
-        var parser = ExpositionBodyParser(body, contentType: contentType)
-        return try appendEntries(timestampMs: timestampMs, to: appender) { () throws(ExpositionParseError) -> ExpositionEntry? in try parser.next() }
+        if ExpositionBodyFormat.isOpenMetrics(contentType) {
+            var parser = OpenMetricsParser(body, isComplete: true)
+            return try appendScrape(&parser, timestampMs: timestampMs, to: appender)
+        }
+        var parser = PrometheusTextParser(body, isComplete: true)
+        return try appendScrape(&parser, timestampMs: timestampMs, to: appender)
     }
 
-    /// Appends a scrape's entries as `next` yields them (nil at the end), as
-    /// ``appendScrape(_:contentType:timestampMs:to:)`` does for a body.
-    package func appendEntries(timestampMs: Int64, to appender: any MetricAppender, next: () throws(ExpositionParseError) -> ExpositionEntry?) throws(ScrapeFailure) -> ScrapeCounts {
+    private func appendScrape(_ parser: inout some ExpositionSeriesDeferringParser, timestampMs: Int64, to appender: any MetricAppender) throws(ScrapeFailure) -> ScrapeCounts {
         iteration &+= 1
         var counts = ScrapeCounts()
         var trackedNow: [Int] = []
@@ -105,50 +114,73 @@ package final class TargetSeriesCache: @unchecked Sendable {
         var appended = 0
         var limitExceeded = false
         let tracksExplicit = rules.trackTimestampsStaleness || !rules.honorTimestamps
+        appender.reserveCapacity(samples: lastSampleCount)
+        // Series usually come in the order of the last scrape: the entry after the last one
+        // found is tried first.
+        var previousSlot = -1
         while true {
-            let entry: ExpositionEntry?
+            let next: ExpositionDeferredEntry?
             do {
-                entry = try next()
+                next = try parser.nextDeferringSeries()
             } catch {
                 throw ScrapeFailure(message: "\(error)", counts: counts)
             }
-            guard let entry else { break }
-            let sample: ExpositionSample
-            switch entry {
-            case .sample(let one):
-                sample = one
-            case .type(let family, let type):
+            guard let next else { break }
+            let value: Double
+            let sampleTimestampMs: Int64?
+            let exemplar: Exemplar?
+            switch next {
+            case .sample(let sampleValue, let sampleTime, let sampleExemplar):
+                value = sampleValue
+                sampleTimestampMs = sampleTime
+                exemplar = sampleExemplar
+            case .metadata(.type(let family, let type)):
                 families[family, default: MetricMetadata(type: .unknown)].type = type
                 if metadata[family]?.type != type { changedFamilies.insert(family) }
                 continue
-            case .help(let family, let text):
+            case .metadata(.help(let family, let text)):
                 families[family, default: MetricMetadata(type: .unknown)].help = text
                 if metadata[family]?.help != text { changedFamilies.insert(family) }
                 continue
-            case .unit(let family, let unit):
+            case .metadata(.unit(let family, let unit)):
                 families[family, default: MetricMetadata(type: .unknown)].unit = unit
                 if metadata[family]?.unit != unit { changedFamilies.insert(family) }
                 continue
+            case .metadata(.sample):
+                continue
             }
             counts.samplesScraped += 1
-            let slot: Int
             var isNew = false
-            if let existing = slots[sample.labels] {
-                slot = existing
-            } else {
-                slot = entries.count
-                if let labels = sampleLabels(sample.labels) {
-                    if let problem = check(labels) {
-                        throw ScrapeFailure(message: problem, counts: counts)
-                    }
-                    entries.append(Entry(ref: nil, labels: labels, dropped: false, lastSeen: 0, tracked: 0))
-                    counts.seriesAdded += 1
-                    isNew = true
-                } else {
-                    entries.append(Entry(ref: nil, labels: .empty, dropped: true, lastSeen: 0, tracked: 0))
+            var slot = parser.withCurrentSeriesBytes { $0.isEmpty ? nil : keys.position(of: $0, tryingFirst: previousSlot + 1) } ?? -1
+            if slot < 0 {
+                let sample: ExpositionSample
+                do {
+                    sample = try parser.currentSeries()
+                } catch {
+                    throw ScrapeFailure(message: "\(error)", counts: counts)
                 }
-                slots[sample.labels] = slot
+                var key = parser.withCurrentSeriesBytes { Array($0) }
+                // A line that could not be delimited is known by its parsed labels instead (no
+                // series line starts with a zero byte).
+                if key.isEmpty { key = [0] + Array(sample.labels.description.utf8) }
+                if let known = key.withUnsafeBufferPointer({ keys.position(of: $0) }) {
+                    slot = known
+                } else {
+                    slot = entries.count
+                    if let labels = sampleLabels(sample.labels) {
+                        if let problem = check(labels) {
+                            throw ScrapeFailure(message: problem, counts: counts)
+                        }
+                        entries.append(Entry(ref: nil, labels: labels, dropped: false, lastSeen: 0, tracked: 0))
+                        counts.seriesAdded += 1
+                        isNew = true
+                    } else {
+                        entries.append(Entry(ref: nil, labels: .empty, dropped: true, lastSeen: 0, tracked: 0))
+                    }
+                    key.withUnsafeBufferPointer { keys.append($0) }
+                }
             }
+            previousSlot = slot
             entries[slot].lastSeen = iteration
             guard !entries[slot].dropped else { continue }
             counts.samplesPostRelabeling += 1
@@ -159,23 +191,25 @@ package final class TargetSeriesCache: @unchecked Sendable {
                     continue
                 }
             }
-            let labels = entries[slot].labels
-            let time = rules.honorTimestamps ? (sample.timestampMs ?? timestampMs) : timestampMs
+            let time = rules.honorTimestamps ? (sampleTimestampMs ?? timestampMs) : timestampMs
             do {
-                let ref = try append(appender, entries[slot].ref, labels, time, sample.value)
+                let ref = try append(appender, slot, time, value)
                 entries[slot].ref = ref
-                if let exemplar = sample.exemplar {
-                    _ = try? appender.appendExemplar(ref, labels: labels, exemplar: exemplar)
+                if let exemplar {
+                    _ = try? appender.appendExemplar(ref, labels: entries[slot].labels, exemplar: exemplar)
                 }
             } catch {
                 counts.samplesRejected += 1
             }
-            if (sample.timestampMs == nil || tracksExplicit) && entries[slot].tracked != iteration {
+            if (sampleTimestampMs == nil || tracksExplicit) && entries[slot].tracked != iteration {
                 entries[slot].tracked = iteration
                 trackedNow.append(slot)
             }
-            if isNew || (!changedFamilies.isEmpty && changedFamilies.contains(sample.family)), let meta = families[sample.family] {
-                _ = try? appender.updateMetadata(entries[slot].ref, labels: labels, metadata: meta)
+            if isNew || !changedFamilies.isEmpty {
+                let family = parser.currentFamily()
+                if isNew || changedFamilies.contains(family), let meta = families[family] {
+                    _ = try? appender.updateMetadata(entries[slot].ref, labels: entries[slot].labels, metadata: meta)
+                }
             }
         }
         if limitExceeded {
@@ -183,6 +217,7 @@ package final class TargetSeriesCache: @unchecked Sendable {
         }
         markStale(trackedLastScrape.filter { entries[$0].tracked != iteration }, timestampMs: timestampMs, appender: appender)
         trackedLastScrape = trackedNow
+        lastSampleCount = counts.samplesPostRelabeling
         metadata = families
         forgetUnseen()
         return counts
@@ -262,11 +297,11 @@ package final class TargetSeriesCache: @unchecked Sendable {
             return "label_limit exceeded (metric: \(shown), number of labels: \(labels.count), limit: \(rules.labelLimit))"
         }
         for label in labels {
-            if rules.labelNameLengthLimit > 0 && label.name.count > rules.labelNameLengthLimit {
-                return "label_name_length_limit exceeded (metric: \(shown), label name: \(label.name.prefix(50)), length: \(label.name.count), limit: \(rules.labelNameLengthLimit))"
+            if rules.labelNameLengthLimit > 0 && label.name.utf8.count > rules.labelNameLengthLimit {
+                return "label_name_length_limit exceeded (metric: \(shown), label name: \(label.name.prefix(50)), length: \(label.name.utf8.count), limit: \(rules.labelNameLengthLimit))"
             }
-            if rules.labelValueLengthLimit > 0 && label.value.count > rules.labelValueLengthLimit {
-                return "label_value_length_limit exceeded (metric: \(shown), label name: \(label.name.prefix(50)), value: \"\(label.value.prefix(50))\", length: \(label.value.count), limit: \(rules.labelValueLengthLimit))"
+            if rules.labelValueLengthLimit > 0 && label.value.utf8.count > rules.labelValueLengthLimit {
+                return "label_value_length_limit exceeded (metric: \(shown), label name: \(label.name.prefix(50)), value: \"\(label.value.prefix(50))\", length: \(label.value.utf8.count), limit: \(rules.labelValueLengthLimit))"
             }
         }
         return nil
@@ -280,12 +315,25 @@ package final class TargetSeriesCache: @unchecked Sendable {
 
     // MARK: - Appending
 
+    /// Appends by reference when there is one (the labels are not even touched then: for a
+    /// large scrape most of the cost is memory traffic), else by labels; a reference the
+    /// storage no longer knows is retried by labels.
     private func append(_ appender: any MetricAppender, _ ref: SeriesRef?, _ labels: Labels, _ timestampMs: Int64, _ value: Double) throws(StorageError) -> SeriesRef {
         do {
-            return try appender.append(ref, labels: labels, timestampMs: timestampMs, value: value)
+            return try appender.append(ref, labels: ref == nil ? labels : .empty, timestampMs: timestampMs, value: value)
         } catch let error where error.code == .unknownSeriesRef && ref != nil {
             return try appender.append(nil, labels: labels, timestampMs: timestampMs, value: value)
         }
+    }
+
+    /// ``append(_:_:_:_:_:)`` for the series at `slot`, reading its labels only when needed.
+    private func append(_ appender: any MetricAppender, _ slot: Int, _ timestampMs: Int64, _ value: Double) throws(StorageError) -> SeriesRef {
+        if let ref = entries[slot].ref {
+            do {
+                return try appender.append(ref, labels: .empty, timestampMs: timestampMs, value: value)
+            } catch let error where error.code == .unknownSeriesRef {}
+        }
+        return try appender.append(nil, labels: entries[slot].labels, timestampMs: timestampMs, value: value)
     }
 
     private func markStale(_ stale: [Int], timestampMs: Int64, appender: any MetricAppender) {
@@ -310,7 +358,7 @@ package final class TargetSeriesCache: @unchecked Sendable {
         }
         guard kept.count < entries.count else { return }
         entries = kept
-        slots = slots.compactMapValues { remap[$0] >= 0 ? remap[$0] : nil }
+        keys.retain { remap[$0] >= 0 }
         trackedLastScrape = trackedLastScrape.compactMap { remap[$0] >= 0 ? remap[$0] : nil }
     }
 }

@@ -58,6 +58,14 @@ package protocol MetricAppender: AnyObject {
 
     /// Discards the batch.
     func rollback()
+
+    /// Says about how many samples the batch will hold, so that its buffers grow once.
+    func reserveCapacity(samples: Int)
+}
+
+extension MetricAppender {
+    /// Nothing to reserve by default.
+    package func reserveCapacity(samples: Int) {}
 }
 
 /// What a committed batch stored.

@@ -6,6 +6,8 @@ import Synchronization
 /// the storage conformance suite. Not fast; never used in production code.
 package final class ReferenceStore: MetricAppendable, MetricQueryable, Sendable {
     private let series = Mutex<[Labels: [Sample]]>([:])
+    /// Series references handed out: a series' labels keep their reference.
+    private let refs = Mutex<(byLabels: [Labels: UInt64], byRef: [UInt64: Labels])>(([:], [:]))
     /// Out-of-order window in ms.
     package let outOfOrderWindowMs: Int64
 
@@ -21,6 +23,25 @@ package final class ReferenceStore: MetricAppendable, MetricQueryable, Sendable 
     package func querier(minTimeMs: Int64, maxTimeMs: Int64) throws(StorageError) -> any MetricQuerier {
         let copy = series.withLock { $0 }
         return ReferenceQuerier(data: copy, minTimeMs: minTimeMs, maxTimeMs: maxTimeMs)
+    }
+
+    /// The labels and reference of a write, as the appender contract says: `labels` when given,
+    /// else those `ref` stands for (`.unknownSeriesRef` when it stands for none).
+    fileprivate func resolve(_ ref: SeriesRef?, _ labels: Labels) throws(StorageError) -> (Labels, SeriesRef) {
+        try refs.withLock { refs throws(StorageError) in
+            if labels.isEmpty {
+                guard let ref else { throw StorageError(code: .invalidLabels, message: "series has no labels") }
+                guard let known = refs.byRef[ref.rawValue] else {
+                    throw StorageError(code: .unknownSeriesRef, message: "unknown series reference \(ref.rawValue)")
+                }
+                return (known, ref)
+            }
+            if let existing = refs.byLabels[labels] { return (labels, SeriesRef(existing)) }
+            let fresh = UInt64(refs.byLabels.count + 1)
+            refs.byLabels[labels] = fresh
+            refs.byRef[fresh] = labels
+            return (labels, SeriesRef(fresh))
+        }
     }
 
     fileprivate func check(_ labels: Labels, _ timestampMs: Int64, _ value: Double, pending: [Sample]) throws(StorageError) -> Bool {
@@ -66,26 +87,26 @@ private final class ReferenceAppender: MetricAppender {
         self.store = store
     }
 
-    func append(_ ref: SeriesRef?, labels: Labels, timestampMs: Int64, value: Double) throws(StorageError) -> SeriesRef {
-        guard !labels.isEmpty else { throw StorageError(code: .invalidLabels, message: "series has no labels") }
+    func append(_ ref: SeriesRef?, labels given: Labels, timestampMs: Int64, value: Double) throws(StorageError) -> SeriesRef {
+        let (labels, ref) = try store.resolve(ref, given)
         let pending = pendingBySeries[labels] ?? []
         if try store.check(labels, timestampMs, value, pending: pending.last.map { [$0] } ?? []) {
             batch.append((labels, Sample(timestampMs: timestampMs, value: value)))
             pendingBySeries[labels, default: []].append(Sample(timestampMs: timestampMs, value: value))
         }
-        return SeriesRef(1)
+        return ref
     }
 
     func appendHistogram(_ ref: SeriesRef?, labels: Labels, timestampMs: Int64, histogram: FloatHistogram) throws(StorageError) -> SeriesRef {
         throw StorageError(code: .unsupported, message: "native histograms are not stored")
     }
 
-    func appendExemplar(_ ref: SeriesRef?, labels: Labels, exemplar: Exemplar) throws(StorageError) -> SeriesRef { SeriesRef(1) }
+    func appendExemplar(_ ref: SeriesRef?, labels: Labels, exemplar: Exemplar) throws(StorageError) -> SeriesRef { try store.resolve(ref, labels).1 }
 
-    func updateMetadata(_ ref: SeriesRef?, labels: Labels, metadata: MetricMetadata) throws(StorageError) -> SeriesRef { SeriesRef(1) }
+    func updateMetadata(_ ref: SeriesRef?, labels: Labels, metadata: MetricMetadata) throws(StorageError) -> SeriesRef { try store.resolve(ref, labels).1 }
 
     func appendStartTimestamp(_ ref: SeriesRef?, labels: Labels, startTimestampMs: Int64, timestampMs: Int64) throws(StorageError) -> SeriesRef {
-        SeriesRef(1)
+        try store.resolve(ref, labels).1
     }
 
     func commit() async throws(StorageError) -> AppendSummary {

@@ -48,6 +48,29 @@ struct TargetSeriesCacheTests {
         #expect(cache.metadata["requests"]?.type == .counter || cache.metadata["requests_total"]?.type == .counter)
     }
 
+    @Test func knownSeriesAreFoundByTheirBytesAndOtherSpellingsMapToTheSameSeries() async throws {
+        let store = ReferenceStore()
+        let cache = TargetSeriesCache(targetLabels: target, rules: ScrapeRules())
+        let first = "a{x=\"1\",y=\"2\"} 1\nb 5\n"
+        #expect(try await scrape(cache, first, at: 1000, into: store).get().seriesAdded == 2)
+        // Same bytes: found without a new series; the same series spelled otherwise is a new
+        // cache entry but the same stored series, whose second sample in a scrape is refused.
+        let second = "b 6\na{x=\"1\",y=\"2\"} 2\na{y=\"2\", x=\"1\"} 3\n"
+        let counts = try await scrape(cache, second, at: 2000, into: store).get()
+        #expect(counts.samplesScraped == 3 && counts.seriesAdded == 1 && counts.samplesRejected == 1)
+        let series = try all(store)
+        let a = Labels(["__name__": "a", "x": "1", "y": "2", "job": "node", "instance": "host:9100"])
+        #expect(series[a] == [Sample(timestampMs: 1000, value: 1), Sample(timestampMs: 2000, value: 2)])
+        #expect(series[Labels(["__name__": "b", "job": "node", "instance": "host:9100"])]?.map(\.value) == [5, 6])
+        // A known series with a bad value still fails the scrape, naming the line.
+        let failure = try await scrape(cache, "b 7\na{x=\"1\",y=\"2\"} seven\n", at: 3000, into: store)
+        guard case .failure(let error) = failure else {
+            Issue.record("a bad value on a known series was accepted")
+            return
+        }
+        #expect(error.message.contains("line 2") && error.message.contains("seven"))
+    }
+
     @Test func honorLabelsKeepsExposedValues() async throws {
         let store = ReferenceStore()
         var rules = ScrapeRules()

@@ -49,6 +49,31 @@ enum ExpositionSyntax {
         return i
     }
 
+    /// The end of the series part of a sample line: the metric name, or the name and its
+    /// label set through the closing `}` (blanks before `{` when `allowsBlanks`, as the text
+    /// format allows). A quote-aware scan that checks nothing else: nil when no metric name
+    /// starts the line or its label set does not close.
+    static func seriesEnd(_ buf: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int, allowsBlanks: Bool) -> Int? {
+        guard let nameEnd = metricNameEnd(buf, from: start, to: end) else { return nil }
+        var i = nameEnd
+        if allowsBlanks {
+            while i < end && (buf[i] == space || buf[i] == tab) { i += 1 }
+        }
+        guard i < end, buf[i] == braceOpen else { return nameEnd }
+        i += 1
+        while i < end {
+            let b = buf[i]
+            if b == braceClose { return i + 1 }
+            if b == quote {
+                guard let (close, _) = closingQuote(buf, from: i + 1, to: end) else { return nil }
+                i = close + 1
+            } else {
+                i += 1
+            }
+        }
+        return nil
+    }
+
     /// Finds the closing quote of a quoted string whose opening quote is at `start - 1`.
     /// Returns its index and whether a backslash occurred, or nil if the line ends first.
     static func closingQuote(_ buf: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> (index: Int, escaped: Bool)? {

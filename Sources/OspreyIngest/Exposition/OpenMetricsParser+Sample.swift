@@ -17,25 +17,8 @@ extension OpenMetricsParser {
         if i < end && buf[i] == ExpositionSyntax.braceOpen {
             i = try Self.parseLabels(line, from: i + 1, cache: &cache, into: &scratch)
         }
-        guard i < end else { throw line.error("expected a space and a value after the metric name") }
-        guard buf[i] == ExpositionSyntax.space else { throw line.error("invalid character \(quoted(buf[i])) after the metric name or labels") }
-        let valueEnd = tokenEnd(buf, from: i + 1, to: end)
-        guard let value = ExpositionSyntax.parseFloat(buf, i + 1..<valueEnd) else {
-            throw line.error(valueEnd == i + 1 ? "expected a value" : "invalid value \"\(excerpt(buf, i + 1..<valueEnd))\"")
-        }
-        i = valueEnd
-        var timestampMs: Int64?
-        if i < end && i + 1 < end && buf[i + 1] != ExpositionSyntax.hash {
-            let tsEnd = tokenEnd(buf, from: i + 1, to: end)
-            timestampMs = try timestamp(line, i + 1..<tsEnd, what: "timestamp")
-            i = tsEnd
-        }
-        var exemplar: ExpositionExemplar?
-        var hasExemplar = false
-        if i < end {
-            exemplar = try parseExemplar(line, from: i)
-            hasExemplar = true
-        }
+        let (value, timestampMs, exemplar) = try parseSampleTail(line, from: i)
+        let hasExemplar = exemplar != nil
         let labels: Labels
         switch scratch.build() {
         case .success(let built): labels = built
@@ -56,6 +39,32 @@ extension OpenMetricsParser {
         return ExpositionSample(
             labels: labels, value: value, timestampMs: timestampMs, exemplar: exemplar,
             family: assignment.family, type: assignment.type, suffix: assignment.suffix)
+    }
+
+    /// Parses ` value [SP timestamp] [SP # SP {labels} SP value [SP timestamp]]` after the
+    /// series, through the end of the line.
+    mutating func parseSampleTail(_ line: LineContext, from start: Int) throws(ExpositionParseError) -> (Double, Int64?, ExpositionExemplar?) {
+        let buf = line.buf
+        let end = line.range.upperBound
+        var i = start
+        guard i < end else { throw line.error("expected a space and a value after the metric name") }
+        guard buf[i] == ExpositionSyntax.space else { throw line.error("invalid character \(quoted(buf[i])) after the metric name or labels") }
+        let valueEnd = tokenEnd(buf, from: i + 1, to: end)
+        guard let value = ExpositionSyntax.parseFloat(buf, i + 1..<valueEnd) else {
+            throw line.error(valueEnd == i + 1 ? "expected a value" : "invalid value \"\(excerpt(buf, i + 1..<valueEnd))\"")
+        }
+        i = valueEnd
+        var timestampMs: Int64?
+        if i < end && i + 1 < end && buf[i + 1] != ExpositionSyntax.hash {
+            let tsEnd = tokenEnd(buf, from: i + 1, to: end)
+            timestampMs = try timestamp(line, i + 1..<tsEnd, what: "timestamp")
+            i = tsEnd
+        }
+        var exemplar: ExpositionExemplar?
+        if i < end {
+            exemplar = try parseExemplar(line, from: i)
+        }
+        return (value, timestampMs, exemplar)
     }
 
     /// Parses ` # {labels} value [timestamp]` starting at the space before `#`.

@@ -33,6 +33,7 @@ package struct OpenMetricsParser {
     var validator = OpenMetricsFamilyValidator()
     var resolver = ExpositionFamilyResolver(openMetrics: true)
     var sawEOF = false
+    var current = ExpositionCurrentSample()
 
     /// The 1-based line of the last returned entry (0 before the first).
     package private(set) var lineNumber = 0
@@ -86,6 +87,90 @@ package struct OpenMetricsParser {
                 return entry
             }
         }
+    }
+
+    /// As ``next()``, but the series of a sample line (metric name and labels) is only
+    /// delimited, not parsed or checked: see ``ExpositionDeferredEntry``. A caller that does not
+    /// recognise ``withCurrentSeriesBytes(_:)`` must call ``currentSeries()``, which parses and
+    /// checks them; one that skips it must have had ``currentSeries()`` accept the very same
+    /// bytes before. Errors are those ``next()`` reports for the same input. With
+    /// ``Options/validatesFamilies`` every sample is still parsed in full (family checks need
+    /// its labels); the caller's lookup still saves the work of building its series.
+    package mutating func nextDeferringSeries() throws(ExpositionParseError) -> ExpositionDeferredEntry? {
+        while true {
+            if sawEOF || input.isComplete && input.isExhausted {
+                // ``next()`` reports what follows `# EOF`, or the missing `# EOF`.
+                guard let entry = try next() else { return nil }
+                return .metadata(entry)
+            }
+            guard let (range, hasLineFeed) = input.nextLine() else { return nil }
+            let bytes = input.bytes
+            let lineNo = input.lineCount
+            let buf0 = range.lowerBound
+            let isSample = bytes.withUnsafeBufferPointer { buf in
+                !range.isEmpty && hasLineFeed && buf[buf0] != ExpositionSyntax.hash && buf[range.upperBound - 1] != ExpositionSyntax.carriageReturn
+            }
+            if !isSample {
+                let entry = try bytes.withUnsafeBufferPointer { buf throws(ExpositionParseError) in
+                    try parseLine(LineContext(buf: buf, range: range, number: lineNo), hasLineFeed: hasLineFeed)
+                }
+                guard let entry else { continue }
+                lineNumber = lineNo
+                guard case .sample(let sample) = entry else { return .metadata(entry) }
+                return .sample(value: sample.value, timestampMs: sample.timestampMs, exemplar: sample.exemplar)
+            }
+            let sample = try bytes.withUnsafeBufferPointer { buf throws(ExpositionParseError) in
+                try parseSampleDeferringSeries(LineContext(buf: buf, range: range, number: lineNo))
+            }
+            lineNumber = lineNo
+            return sample
+        }
+    }
+
+    /// Calls `body` with the series bytes of the sample line ``nextDeferringSeries()`` returned
+    /// last: from the metric name through the label set's `}`. Empty when they must not be
+    /// cached (``currentSeries()`` is then always needed).
+    package func withCurrentSeriesBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        let range = current.start..<current.seriesEnd
+        return input.bytes.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[range])) }
+    }
+
+    /// The sample line ``nextDeferringSeries()`` returned last, parsed and checked in full.
+    package mutating func currentSeries() throws(ExpositionParseError) -> ExpositionSample {
+        if let parsed = current.parsed { return parsed }
+        let sample = current
+        return try input.bytes.withUnsafeBufferPointer { buf throws(ExpositionParseError) in
+            try parseSample(LineContext(buf: buf, range: sample.line, number: sample.number))
+        }
+    }
+
+    /// The family of the sample line ``nextDeferringSeries()`` returned last, by the TYPE lines
+    /// read so far.
+    package mutating func currentFamily() -> String {
+        if let parsed = current.parsed { return parsed.family }
+        let range = current.start..<current.nameEnd
+        let name = input.bytes.withUnsafeBufferPointer { cache.string($0, range) } ?? ""
+        return resolver.resolve(name).family
+    }
+
+    private mutating func parseSampleDeferringSeries(_ line: LineContext) throws(ExpositionParseError) -> ExpositionDeferredEntry {
+        let buf = line.buf
+        let start = line.range.lowerBound
+        let end = line.range.upperBound
+        let nameEnd = ExpositionSyntax.metricNameEnd(buf, from: start, to: end)
+        let seriesEnd = ExpositionSyntax.seriesEnd(buf, from: start, to: end, allowsBlanks: false)
+        if !options.validatesFamilies, let nameEnd, let seriesEnd,
+            let (value, timestampMs, exemplar) = try? parseSampleTail(line, from: seriesEnd)
+        {
+            current = ExpositionCurrentSample(line: line.range, number: line.number, start: start, nameEnd: nameEnd, seriesEnd: seriesEnd)
+            return .sample(value: value, timestampMs: timestampMs, exemplar: exemplar)
+        }
+        // Family checks need the labels, and a line that does not delimit cleanly gets the full
+        // parse's error.
+        let sample = try parseSample(line)
+        current = ExpositionCurrentSample(
+            line: line.range, number: line.number, start: start, nameEnd: nameEnd ?? start, seriesEnd: seriesEnd ?? start, parsed: sample)
+        return .sample(value: sample.value, timestampMs: sample.timestampMs, exemplar: sample.exemplar)
     }
 
     private func error(_ message: String, line range: Range<Int>) -> ExpositionParseError {

@@ -13,6 +13,7 @@ package struct PrometheusTextParser {
     var cache = ExpositionStringCache()
     var scratch = ExpositionLabelScratch()
     var resolver = ExpositionFamilyResolver(openMetrics: false)
+    var current = ExpositionCurrentSample()
 
     /// The 1-based line of the last returned entry (0 before the first).
     package private(set) var lineNumber = 0
@@ -44,6 +45,91 @@ package struct PrometheusTextParser {
             }
         }
         return nil
+    }
+
+    /// As ``next()``, but the series of a sample line (metric name and labels) is only
+    /// delimited, not parsed or checked: see ``ExpositionDeferredEntry``. A caller that does not
+    /// recognise ``withCurrentSeriesBytes(_:)`` must call ``currentSeries()``, which parses and
+    /// checks them; one that skips it must have had ``currentSeries()`` accept the very same
+    /// bytes before. Errors are those ``next()`` reports for the same input.
+    package mutating func nextDeferringSeries() throws(ExpositionParseError) -> ExpositionDeferredEntry? {
+        while let (range, hasLineFeed) = input.nextLine() {
+            let bytes = input.bytes
+            let lineNo = input.lineCount
+            let entry = try bytes.withUnsafeBufferPointer { buf throws(ExpositionParseError) in
+                try parseLineDeferringSeries(LineContext(buf: buf, range: range, number: lineNo), hasLineFeed: hasLineFeed)
+            }
+            if let entry {
+                lineNumber = lineNo
+                return entry
+            }
+        }
+        return nil
+    }
+
+    /// Calls `body` with the series bytes of the sample line ``nextDeferringSeries()`` returned
+    /// last: from the metric name through the label set's `}`. Empty when they must not be
+    /// cached (``currentSeries()`` is then always needed).
+    package func withCurrentSeriesBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        let range = current.start..<current.seriesEnd
+        return input.bytes.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[range])) }
+    }
+
+    /// The sample line ``nextDeferringSeries()`` returned last, parsed and checked in full.
+    package mutating func currentSeries() throws(ExpositionParseError) -> ExpositionSample {
+        if let parsed = current.parsed { return parsed }
+        let sample = current
+        return try input.bytes.withUnsafeBufferPointer { buf throws(ExpositionParseError) in
+            try parseSample(LineContext(buf: buf, range: sample.line, number: sample.number), from: sample.start)
+        }
+    }
+
+    /// The family of the sample line ``nextDeferringSeries()`` returned last, by the TYPE lines
+    /// read so far.
+    package mutating func currentFamily() -> String {
+        if let parsed = current.parsed { return parsed.family }
+        let range = current.start..<current.nameEnd
+        let name = input.bytes.withUnsafeBufferPointer { cache.string($0, range) } ?? ""
+        return resolver.resolve(name).family
+    }
+
+    private mutating func parseLineDeferringSeries(_ line: LineContext, hasLineFeed: Bool) throws(ExpositionParseError) -> ExpositionDeferredEntry? {
+        let buf = line.buf
+        let end = line.range.upperBound
+        let start = skipBlanks(buf, from: line.range.lowerBound, to: end)
+        guard start < end else { return nil }
+        if buf[start] == ExpositionSyntax.hash { return try parseComment(line, from: start + 1).map { .metadata($0) } }
+        guard hasLineFeed else { throw line.error("the last line must end with a line feed") }
+        if buf[end - 1] == ExpositionSyntax.carriageReturn {
+            throw line.error("line ends with a carriage return; lines must end with \\n only")
+        }
+        if let nameEnd = ExpositionSyntax.metricNameEnd(buf, from: start, to: end),
+            let seriesEnd = ExpositionSyntax.seriesEnd(buf, from: start, to: end, allowsBlanks: true),
+            seriesEnd > nameEnd || (nameEnd < end && isBlank(buf[nameEnd])),
+            let (value, timestampMs) = Self.valueAndTimestamp(buf, from: skipBlanks(buf, from: seriesEnd, to: end), to: end)
+        {
+            current = ExpositionCurrentSample(line: line.range, number: line.number, start: start, nameEnd: nameEnd, seriesEnd: seriesEnd)
+            return .sample(value: value, timestampMs: timestampMs, exemplar: nil)
+        }
+        // Something is off: the full parse names it (and, should it accept the line after all,
+        // gives the sample, whose bytes are then not cached).
+        let sample = try parseSample(line, from: start)
+        current = ExpositionCurrentSample(line: line.range, number: line.number, start: start, nameEnd: start, seriesEnd: start, parsed: sample)
+        return .sample(value: sample.value, timestampMs: sample.timestampMs, exemplar: nil)
+    }
+
+    /// `value [timestamp_ms]` up to the end of the line, as ``parseSample(_:from:)`` reads them;
+    /// nil when they do not parse.
+    private static func valueAndTimestamp(_ buf: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> (Double, Int64?)? {
+        var valueEnd = start
+        while valueEnd < end && !isBlank(buf[valueEnd]) && buf[valueEnd] != ExpositionSyntax.braceOpen { valueEnd += 1 }
+        guard let value = ExpositionSyntax.parseFloat(buf, start..<valueEnd) else { return nil }
+        let i = skipBlanks(buf, from: valueEnd, to: end)
+        guard i < end else { return (value, nil) }
+        var tsEnd = i
+        while tsEnd < end && !isBlank(buf[tsEnd]) { tsEnd += 1 }
+        guard let ms = ExpositionSyntax.parseDigits(buf, i..<tsEnd), skipBlanks(buf, from: tsEnd, to: end) == end else { return nil }
+        return (value, ms)
     }
 
     private mutating func parseLine(_ line: LineContext, hasLineFeed: Bool) throws(ExpositionParseError) -> ExpositionEntry? {

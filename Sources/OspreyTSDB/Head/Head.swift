@@ -195,7 +195,7 @@ package final class Head: Sendable {
             let drop = memSeries.state.withLock { state -> Bool in
                 guard state.holdsNoSamples, !state.removed, !(state.pendingAppender != 0 && inFlight.contains(state.pendingAppender)) else { return false }
                 state.removed = true
-                state.loggedToWAL = false
+                memSeries.loggedToWAL.store(false, ordering: .relaxed)
                 series.remove(memSeries)
                 postings.remove(ref: memSeries.ref, labels: memSeries.labels)
                 return true

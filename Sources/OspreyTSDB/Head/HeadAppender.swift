@@ -3,19 +3,20 @@ import CoreMetrics
 package import OspreyModel
 package import OspreyStorage
 
+/// A sample an appender buffered until its commit.
+package struct PendingSample {
+    package var series: MemSeries
+    package var timestampMs: Int64
+    package var value: Double
+}
+
 /// A batch of writes into the head (the head's ``MetricAppender``).
 ///
 /// Samples are checked against the series when appended (so errors are per sample), buffered,
 /// logged to the WAL on ``commit()`` and only then applied to memory.
 package final class HeadAppender: MetricAppender {
-    private struct Pending {
-        var series: MemSeries
-        var timestampMs: Int64
-        var value: Double
-    }
-
     private let head: Head
-    private var samples: [Pending] = []
+    private var samples: [PendingSample] = []
     private var exemplars: [(MemSeries, Exemplar)] = []
     private var metadata: [(MemSeries, MetricMetadata)] = []
     /// Identifies this appender's buffered samples in ``SeriesState/pendingAppender``; changes
@@ -69,7 +70,7 @@ package final class HeadAppender: MetricAppender {
         case .success(.duplicate):
             return SeriesRef(series.ref)
         case .success:
-            samples.append(Pending(series: series, timestampMs: timestampMs, value: value))
+            samples.append(PendingSample(series: series, timestampMs: timestampMs, value: value))
             if timestampMs < oldestBuffered {
                 oldestBuffered = timestampMs
                 head.inFlight.register(id, timestampMs)
@@ -113,7 +114,7 @@ package final class HeadAppender: MetricAppender {
             return AppendSummary(seriesCreated: seriesCreated)
         }
         if let wal = head.wal {
-            try await wal.log(samples: samples.map { ($0.series, $0.timestampMs, $0.value) }, exemplars: exemplars, metadata: metadata)
+            try await wal.log(samples: samples, exemplars: exemplars, metadata: metadata)
         }
         applyToMemory()
         head.metrics.commits.increment()
@@ -123,6 +124,10 @@ package final class HeadAppender: MetricAppender {
 
     package func rollback() {
         reset()
+    }
+
+    package func reserveCapacity(samples count: Int) {
+        samples.reserveCapacity(samples.count + count)
     }
 
     private func applyToMemory() {

@@ -50,7 +50,7 @@ package final class HeadWAL: Sendable {
     /// Logs one commit: series records for series this WAL has not seen yet, then samples,
     /// exemplars and metadata. Returns once the records are durable under the sync policy.
     package func log(
-        samples: [(MemSeries, Int64, Double)], exemplars: [(MemSeries, Exemplar)], metadata: [(MemSeries, MetricMetadata)]
+        samples: [PendingSample], exemplars: [(MemSeries, Exemplar)], metadata: [(MemSeries, MetricMetadata)]
     ) async throws(StorageError) {
         let seq: UInt64 = try state.withLock { state throws(StorageError) in
             guard !state.closed else { throw StorageError(code: .unavailable, message: "the WAL is closed") }
@@ -58,19 +58,15 @@ package final class HeadWAL: Sendable {
             state.refSamples.removeAll(keepingCapacity: true)
             var newlyLogged: [MemSeries] = []
             func noteSeries(_ series: MemSeries) {
-                let isNew = series.state.withLock { state in
-                    if state.loggedToWAL { return false }
-                    state.loggedToWAL = true
-                    return true
-                }
-                if isNew {
+                if !series.loggedToWAL.load(ordering: .relaxed) {
+                    series.loggedToWAL.store(true, ordering: .relaxed)
                     newlyLogged.append(series)
                     state.refSeries.append(RefSeries(ref: series.ref, labels: series.labels))
                 }
             }
-            for (series, timestampMs, value) in samples {
-                noteSeries(series)
-                state.refSamples.append(RefSample(ref: series.ref, timestampMs: timestampMs, value: value))
+            for sample in samples {
+                noteSeries(sample.series)
+                state.refSamples.append(RefSample(ref: sample.series.ref, timestampMs: sample.timestampMs, value: sample.value))
             }
             for (series, _) in exemplars { noteSeries(series) }
             for (series, _) in metadata { noteSeries(series) }
@@ -102,7 +98,7 @@ package final class HeadWAL: Sendable {
             do {
                 try state.wal.log(records: records)
             } catch {
-                for series in newlyLogged { series.state.withLock { $0.loggedToWAL = false } }
+                for series in newlyLogged { series.loggedToWAL.store(false, ordering: .relaxed) }
                 metrics.walWriteFailures.increment()
                 throw StorageError(code: .io, message: "cannot write to the WAL", cause: error)
             }

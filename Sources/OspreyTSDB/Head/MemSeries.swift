@@ -42,8 +42,6 @@ package struct SeriesState: Sendable {
     /// Set when the head dropped the series for being empty (``Head/collectEmptySeries()``);
     /// an appender that still holds it puts it back before applying samples.
     package var removed = false
-    /// Whether a WAL series record for this series has been written in this WAL.
-    package var loggedToWAL = false
     /// The appender that last buffered a sample for this series, with that sample's time and
     /// value, so an appender can order samples within its batch without a map of its own.
     package var pendingAppender: UInt64 = 0
@@ -209,6 +207,10 @@ package final class MemSeries: Sendable {
     package let hash: UInt64
     /// Samples, chunks and metadata.
     package let state: Mutex<SeriesState>
+    /// Whether a WAL series record for this series has been written in this WAL. Written under
+    /// the WAL's lock (or by the replay, before appends start), read without the series' lock:
+    /// every logged sample checks it.
+    package let loggedToWAL = Atomic<Bool>(false)
 
     /// Creates an empty series.
     package init(ref: UInt64, labels: Labels, hash: UInt64) {

@@ -38,7 +38,7 @@ package enum WALReplay {
                 case .series(let list):
                     for entry in list {
                         let (series, _) = head.getOrCreate(labels: entry.labels, walRef: entry.ref)
-                        series.state.withLock { $0.loggedToWAL = true }
+                        series.loggedToWAL.store(true, ordering: .relaxed)
                         seriesByWALRef[entry.ref] = series
                         report.seriesRecords += 1
                     }
