@@ -62,8 +62,10 @@ package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvi
         }
         let tsdb = TSDB(directory: directory, lock: lock, head: head, blocks: blocks, replayReport: report, logger: logger)
         tsdb.applyRetention()
-        // The replay's buffers are gone; give their pages back.
+        // The replay's buffers are gone; give their pages back, and the pages opening the
+        // blocks read.
         FreeMemory.release()
+        tsdb.releaseBlockPages()
         return tsdb
     }
 
@@ -353,13 +355,22 @@ package final class TSDB: MetricAppendable, MetricQueryable, HeadStatisticsProvi
                     if full { loadNewBlocks() }
                     let persisted = try await persistHead()
                     let compacted = full || !persisted.isEmpty ? try compact() : []
-                    if !persisted.isEmpty || !compacted.isEmpty { FreeMemory.release() }
+                    if !persisted.isEmpty || !compacted.isEmpty {
+                        FreeMemory.release()
+                        releaseBlockPages()
+                    }
                 }
             } catch {
                 failed = true
                 logger.error("persisting the head or compacting blocks failed; retrying in a minute", metadata: ["error": "\(error)"])
             }
         }
+    }
+
+    /// Drops the pages of the blocks' mapped files from the process (they stay in the page
+    /// cache): after loading, persisting and compacting, which read whole indexes and chunks.
+    func releaseBlockPages() {
+        for block in loadedBlocks { block.releaseResidentPages() }
     }
 
     /// Whether the head spans more than one and a half block ranges (persistence is due).

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import OspreyTSDB
 
 @main
 struct Osprey: AsyncParsableCommand {
@@ -12,4 +14,20 @@ struct Osprey: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [Serve.self, Query.self, Check.self, TSDBCommand.self]
     )
+
+    /// ArgumentParser's entry point, after capping malloc's arenas (which must happen before
+    /// threads allocate).
+    static func main() async {
+        FreeMemory.limitArenas(cores: ProcessInfo.processInfo.activeProcessorCount)
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -44,7 +44,7 @@ Osprey's RSS per series <= 0.5x Prometheus'). `--json FILE` writes every number.
 Usage: bench/compare/storage.py [--series 100000] [--hours 24] [--interval 60] [--jitter-ms 0]
            [--connections 3] [--batch 2000] [--runs 5] [--step 60]
            [--only osprey,prometheus,victoria-metrics] [--osprey-bin .build/release/osprey]
-           [--json FILE] [--keep]
+           [--json FILE] [--keep] [--hold-after-settle SECONDS]
 Needs: scripts/install-bench-deps.sh (Debian prometheus, victoria-metrics; cc; cramjam), and a
 release build of Osprey (`swift build -c release`) unless --only leaves it out. At the defaults
 (100k series x 1440 samples) the three servers take about half an hour on 2 cores.
@@ -407,6 +407,9 @@ def run_server(name, options, workdir, series_file, names, start_ms, steps, expe
 
         phases["settle"] = settle(name, server, data_dir, last_ms, options, out)
         out["rss_settled"] = rss(server.pid)
+        if options.hold_after_settle > 0:
+            log("%s: holding pid %d for %d s to be inspected" % (name, server.pid, options.hold_after_settle))
+            time.sleep(options.hold_after_settle)
         out["disk"] = disk_stats(name, data_dir)
         log("%s: settled in %.1f s; RSS %.0f MiB; data dir %.1f MiB%s" % (
             name, phases["settle"], out["rss_settled"]["rss_kib"] / 1024, out["disk"]["dir_bytes"] / 2**20,
@@ -610,6 +613,8 @@ def main():
     parser.add_argument("--only", action="append", help="comma-separated subset of osprey,prometheus,victoria-metrics")
     parser.add_argument("--osprey-bin", default=DEFAULT_OSPREY)
     parser.add_argument("--json", metavar="FILE", help="write every number to FILE")
+    parser.add_argument("--hold-after-settle", type=int, default=0, metavar="SECONDS",
+                        help="keep each server running this long once settled, to inspect it (profilers, /proc)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (data, logs)")
     options = parser.parse_args()
     only = parse_only(options.only)

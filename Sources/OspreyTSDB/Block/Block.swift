@@ -320,3 +320,12 @@ package struct BlockAnalysis: Sendable {
     /// Metric names and their number of series, most first.
     package var highestCardinalityMetricNames: [(String, Int)]
 }
+
+extension Block {
+    /// Drops the block's mapped pages (index and chunk segments) from the process; they stay
+    /// in the page cache and are mapped again when read.
+    func releaseResidentPages() {
+        index.releaseResidentPages()
+        for segment in segments { segment.releaseResidentPages() }
+    }
+}

@@ -47,9 +47,10 @@ package enum BlockWriter {
                 guard chunk.minTimeMs >= minTimeMs, chunk.maxTimeMs < maxTimeMs else {
                     throw BlockError(.invalidInput, "a chunk of \(one.labels.braced) spans [\(chunk.minTimeMs), \(chunk.maxTimeMs)], outside the block [\(minTimeMs), \(maxTimeMs))")
                 }
-                let reference = try writer.append(chunk.bytes)
+                let bytes = chunk.bytes
+                let reference = try writer.append(bytes)
                 metas.append(IndexWriter.ChunkMeta(minTimeMs: chunk.minTimeMs, maxTimeMs: chunk.maxTimeMs, ref: reference))
-                samples += UInt64(chunk.bytes.count >= 2 ? Int(chunk.bytes[0]) << 8 | Int(chunk.bytes[1]) : 0)
+                samples += UInt64(chunk.declaredSampleCount)
                 chunkCount += 1
             }
             indexed.append((one.labels, metas))

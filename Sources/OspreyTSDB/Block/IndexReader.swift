@@ -193,3 +193,10 @@ final class IndexReader: Sendable {
         }
     }
 }
+
+extension IndexReader {
+    /// Drops the index file's pages from the process (see ``MappedFile/releaseResidentPages()``).
+    func releaseResidentPages() {
+        file.releaseResidentPages()
+    }
+}

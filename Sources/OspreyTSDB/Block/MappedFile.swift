@@ -29,6 +29,14 @@ final class MappedFile: @unchecked Sendable {
         bytes = UnsafeRawBufferPointer(start: address, count: size)
     }
 
+    /// Drops the file's pages from this process' page tables (they stay in the page cache, and
+    /// a later read maps them again): what loading, persisting or compacting read of a block
+    /// otherwise stays resident in the process for as long as the block is open.
+    func releaseResidentPages() {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: base), bytes.count, MADV_DONTNEED)
+    }
+
     deinit {
         if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
     }

@@ -16,6 +16,8 @@ package final class Head: Sendable {
     package let series: StripeSeries
     /// Inverted index of label pairs.
     package let postings: MemPostings
+    /// Where completed chunks keep their bytes.
+    package let chunkSlabs = ChunkSlabAllocator()
     /// The oldest buffered sample of every appender that has not committed yet.
     package let inFlight = InFlightAppends()
     /// Label order of the series per metric name, for readers.

@@ -142,7 +142,7 @@ package final class HeadAppender: MetricAppender {
             let range = index..<end
             withLiveState(of: series) { state in
                 for item in samples[range] {
-                    state.append(timestampMs: item.timestampMs, value: item.value, samplesPerChunk: options.samplesPerChunk, chunkRangeMs: options.chunkRangeMs)
+                    state.append(timestampMs: item.timestampMs, value: item.value, samplesPerChunk: options.samplesPerChunk, chunkRangeMs: options.chunkRangeMs, slabs: head.chunkSlabs)
                 }
             }
             for item in samples[range] {

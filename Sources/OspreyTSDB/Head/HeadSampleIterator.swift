@@ -95,7 +95,7 @@ package final class HeadSampleIterator: SampleIterator {
     /// the samples in that range (no out-of-order samples to merge).
     static func appendChunks(_ allChunks: [HeadChunk], minTimeMs: Int64, maxTimeMs: Int64, to buffer: inout [Sample]) {
         let chunks = allChunks.lazy.filter { $0.maxTimeMs >= minTimeMs && $0.minTimeMs <= maxTimeMs }
-        buffer.reserveCapacity(buffer.count + chunks.reduce(0) { $0 + Self.declaredCount($1.bytes) })
+        buffer.reserveCapacity(buffer.count + chunks.reduce(0) { $0 + $1.declaredSampleCount })
         for chunk in chunks {
             guard var decoder = try? XORChunkDecoder(chunk.bytes), decoder.count > 0 else { continue }
             let start = buffer.count
@@ -120,10 +120,6 @@ package final class HeadSampleIterator: SampleIterator {
     static let sampleLayoutIsPacked = MemoryLayout<Sample>.stride == 16
         && MemoryLayout<Sample>.offset(of: \Sample.timestampMs) == 0 && MemoryLayout<Sample>.offset(of: \Sample.value) == 8
 
-    /// The sample count in an XOR chunk's header (0 for a chunk too short to have one).
-    private static func declaredCount(_ bytes: [UInt8]) -> Int {
-        bytes.count >= 2 ? Int(bytes[0]) << 8 | Int(bytes[1]) : 0
-    }
 
     private func advanceChunkSample() {
         while true {

@@ -89,7 +89,7 @@ package struct SeriesState: Sendable {
     /// A sample that is no longer in order (a concurrent commit stored a newer one) goes to the
     /// out-of-order buffer: an acknowledged sample is never dropped.
     @discardableResult
-    package mutating func append(timestampMs: Int64, value: Double, samplesPerChunk: Int, chunkRangeMs: Int64) -> Bool {
+    package mutating func append(timestampMs: Int64, value: Double, samplesPerChunk: Int, chunkRangeMs: Int64, slabs: ChunkSlabAllocator) -> Bool {
         minTimeMs = min(minTimeMs, timestampMs)
         guard timestampMs > maxTimeMs else {
             insertOutOfOrder(Sample(timestampMs: timestampMs, value: value))
@@ -99,9 +99,8 @@ package struct SeriesState: Sendable {
         if openChunk.count > 0
             && (openChunk.count >= samplesPerChunk || crossesRangeBoundary(timestampMs, chunkRangeMs: chunkRangeMs))
         {
-            // A completed chunk keeps exactly its bytes: the encoder's array grew by doubling,
-            // and its spare capacity would stay resident for as long as the chunk lives.
-            chunks.append(HeadChunk(minTimeMs: openMinTimeMs, maxTimeMs: maxTimeMs, bytes: HeadChunk.compacted(openChunk.bytes)))
+            // A completed chunk keeps exactly its bytes, packed with other chunks cut about now.
+            chunks.append(slabs.chunk(minTimeMs: openMinTimeMs, maxTimeMs: maxTimeMs, bytes: openChunk.bytes))
             openChunk = XORChunkEncoder()
             cut = true
         }

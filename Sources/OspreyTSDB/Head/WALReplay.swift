@@ -114,7 +114,7 @@ package enum WALReplay {
             }
             series.state.withLock { state in
                 for sample in samples[index..<end] {
-                    state.append(timestampMs: sample.timestampMs, value: sample.value, samplesPerChunk: options.samplesPerChunk, chunkRangeMs: options.chunkRangeMs)
+                    state.append(timestampMs: sample.timestampMs, value: sample.value, samplesPerChunk: options.samplesPerChunk, chunkRangeMs: options.chunkRangeMs, slabs: head.chunkSlabs)
                     low = min(low, sample.timestampMs)
                     high = max(high, sample.timestampMs)
                 }
