@@ -44,7 +44,7 @@ package final class HTTPScrapeClient: ScrapeClient {
         client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
 
         var headers = HTTPHeaders()
-        headers.add(name: "Accept", value: scrapeAcceptHeader)
+        headers.add(name: "Accept", value: ScrapeProtocol.acceptHeader(config.scrapeProtocols))
         headers.add(name: "Accept-Encoding", value: config.enableCompression ? "gzip" : "identity")
         headers.add(name: "User-Agent", value: userAgent)
         headers.add(name: "X-Prometheus-Scrape-Timeout-Seconds", value: Self.seconds(config.scrapeTimeoutMs))

@@ -71,6 +71,8 @@ package struct ScrapeConfig: Hashable, Sendable {
     package var fileSDConfigs: [FileSDConfig] = []
     package var relabelConfigs: [RelabelRule] = []
     package var metricRelabelConfigs: [RelabelRule] = []
+    /// `scrape_protocols`, in order of preference (empty: Prometheus 2.42's `Accept` header).
+    package var scrapeProtocols: [ScrapeProtocol] = []
     /// Which metric and label names scraped series may have.
     package var nameValidation: NameValidationScheme = .utf8
 

@@ -44,6 +44,7 @@ extension OspreyConfig {
         guard !name.isEmpty else { throw node.error("job_name is empty or missing") }
         var config = ScrapeConfig(jobName: name, scrapeIntervalMs: global.scrapeIntervalMs, scrapeTimeoutMs: global.scrapeTimeoutMs)
         config.nameValidation = global.metricNameValidationScheme
+        config.scrapeProtocols = global.scrapeProtocols
         if let value = fields["scrape_interval"] { config.scrapeIntervalMs = try value.durationMs(parse: positive) }
         if let value = fields["scrape_timeout"] {
             config.scrapeTimeoutMs = try value.durationMs(parse: positive)
@@ -92,14 +93,26 @@ extension OspreyConfig {
         if let value = fields["file_sd_configs"] { config.fileSDConfigs = try parseFileSDConfigs(value) }
         if let value = fields["relabel_configs"] { config.relabelConfigs = try parseRelabelConfigs(value, nameValidation: global.metricNameValidationScheme) }
         if let value = fields["metric_relabel_configs"] { config.metricRelabelConfigs = try parseRelabelConfigs(value, nameValidation: global.metricNameValidationScheme) }
-        if let value = fields["scrape_protocols"] {
-            guard case .sequence(let protocols) = value.node else { throw value.error("expected a list of protocols") }
-            let known: Set<String> = ["OpenMetricsText1.0.0", "OpenMetricsText0.0.1", "PrometheusText0.0.4", "PrometheusText1.0.0", "PrometheusProto"]
-            for item in protocols where !known.contains(item.string ?? "") {
-                throw ConfigError(file: value.file, line: item.mark?.line, key: value.path, message: "unknown scrape protocol \"\(item.string ?? "")\"")
-            }
-        }
+        if let value = fields["scrape_protocols"] { config.scrapeProtocols = try parseScrapeProtocols(value) }
         return config
+    }
+
+    /// `scrape_protocols`: a non-empty list of known protocols, each at most once.
+    static func parseScrapeProtocols(_ value: YAMLNodeReader) throws(ConfigError) -> [ScrapeProtocol] {
+        guard case .sequence(let protocols) = value.node else { throw value.error("expected a list of protocols") }
+        guard !protocols.isEmpty else { throw value.error("scrape_protocols cannot be empty") }
+        var chosen: [ScrapeProtocol] = []
+        for item in protocols {
+            guard let known = ScrapeProtocol(rawValue: item.string ?? "") else {
+                let names = ScrapeProtocol.allCases.map(\.rawValue).joined(separator: ", ")
+                throw ConfigError(file: value.file, line: item.mark?.line, key: value.path, message: "unknown scrape protocol \"\(item.string ?? "")\", supported: \(names)")
+            }
+            guard !chosen.contains(known) else {
+                throw ConfigError(file: value.file, line: item.mark?.line, key: value.path, message: "duplicated protocol in scrape_protocols: \(known.rawValue)")
+            }
+            chosen.append(known)
+        }
+        return chosen
     }
 
     private static func parseAuthentication(_ fields: [String: YAMLNodeReader], node: YAMLNodeReader, into config: inout ScrapeConfig) throws(ConfigError) {

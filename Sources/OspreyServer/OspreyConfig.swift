@@ -17,6 +17,9 @@ package struct OspreyConfig: Hashable, Sendable {
         package var externalLabels: Labels = .empty
         /// Which metric and label names are accepted on ingest.
         package var metricNameValidationScheme: NameValidationScheme = .utf8
+        /// `scrape_protocols` for jobs that do not set their own (empty: Prometheus 2.42's
+        /// `Accept` header).
+        package var scrapeProtocols: [ScrapeProtocol] = []
     }
 
     /// `storage:` — engine settings.
@@ -76,11 +79,12 @@ package struct OspreyConfig: Hashable, Sendable {
         var global = Global()
         let fields = try node.mapping(allowed: [
             "scrape_interval", "scrape_timeout", "evaluation_interval", "external_labels",
-            "metric_name_validation_scheme",
+            "metric_name_validation_scheme", "scrape_protocols",
         ])
         if let value = fields["scrape_interval"] { global.scrapeIntervalMs = try value.durationMs(parse: positiveDuration) }
         if let value = fields["scrape_timeout"] { global.scrapeTimeoutMs = try value.durationMs(parse: positiveDuration) }
         if let value = fields["evaluation_interval"] { global.evaluationIntervalMs = try value.durationMs(parse: positiveDuration) }
+        if let value = fields["scrape_protocols"] { global.scrapeProtocols = try parseScrapeProtocols(value) }
         if let value = fields["metric_name_validation_scheme"] {
             let text = try value.scalar()
             guard let scheme = NameValidationScheme(rawValue: text) else {

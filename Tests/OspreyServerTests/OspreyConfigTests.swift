@@ -51,6 +51,7 @@ struct OspreyConfigTests {
               - job_name: other
                 scrape_interval: 1m
                 scheme: https
+                scrape_protocols: [PrometheusProto, PrometheusText0.0.4, OpenMetricsText1.0.0]
             """, file: "/etc/osprey/osprey.yml")
         #expect(config.scrapeConfigs.count == 2)
         let node = config.scrapeConfigs[0]
@@ -65,6 +66,11 @@ struct OspreyConfigTests {
         #expect(node.metricsPath == "/metrics" && node.scheme == "http" && node.honorTimestamps)
         let other = config.scrapeConfigs[1]
         #expect(other.scrapeIntervalMs == 60_000 && other.scrapeTimeoutMs == 20_000 && other.scheme == "https")
+        #expect(other.scrapeProtocols == [.prometheusProto, .prometheusText0, .openMetricsText1])
+        // Weighted as Prometheus weighs them; the protobuf format, which Osprey does not parse,
+        // is not asked for.
+        #expect(ScrapeProtocol.acceptHeader(other.scrapeProtocols) == "text/plain;version=0.0.4;q=0.6,application/openmetrics-text;version=1.0.0;q=0.5,*/*;q=0.4")
+        #expect(ScrapeProtocol.acceptHeader(node.scrapeProtocols) == scrapeAcceptHeader)
     }
 
     @Test func emptyFileMeansDefaults() throws {
@@ -86,6 +92,8 @@ struct OspreyConfigTests {
         ("scrape_configs:\n  - job_name: a\n    scheme: ftp\n", 3, "scrape_configs[0].scheme", "invalid scheme"),
         ("scrape_configs:\n  - job_name: a\n    basic_auth: {username: u}\n    bearer_token: t\n", 2, "scrape_configs[0]", "at most one of"),
         ("scrape_configs:\n  - job_name: a\n    static_configs:\n      - targets: ['a/b:1']\n", 4, "scrape_configs[0].static_configs[0].targets", "not a valid hostname"),
+        ("scrape_configs:\n  - job_name: a\n    scrape_protocols: [OpenMetricsText1.0.0, OpenMetricsText1.0.0]\n", 3, "scrape_configs[0].scrape_protocols", "duplicated protocol"),
+        ("scrape_configs:\n  - job_name: a\n    scrape_protocols: [PrometheusText9]\n", 3, "scrape_configs[0].scrape_protocols", "unknown scrape protocol"),
         ("global: [1, 2]\n", 1, "global", "expected a mapping"),
         ("global:\n  scrape_interval: 15s\n  scrape_interval: 20s\n", 3, "global.scrape_interval", "more than once"),
     ])
