@@ -18,7 +18,7 @@ final class ScrapeLoop: Sendable {
     private let state = Mutex(TargetHealth())
     /// An error every scrape reports instead of scraping (the pool's `target_limit`).
     private let forcedError = Mutex<String?>(nil)
-    private let task = Mutex<Task<Void, Never>?>(nil)
+    private let task = Mutex<Task<(TargetSeriesCache, Int64), Never>?>(nil)
 
     init(target: ScrapeTarget, url: String, client: any ScrapeClient, appendable: any MetricAppendable, rules: ScrapeRules, bodySizeLimitBytes: Int64, logger: Logger) {
         self.target = target
@@ -44,16 +44,39 @@ final class ScrapeLoop: Sendable {
 
     /// Stops scraping; with `markingStale`, the target's series get staleness markers (the
     /// target went away), else they are left as they are (shutdown).
+    ///
+    /// As Prometheus' end-of-run staleness: the markers carry the time of the scrape that would
+    /// have come next and are written, in the background, just over two intervals after the
+    /// stop, so that a target that was only moved (a reload that brings it back, a relabelling
+    /// change) has been scraped again by then and its new samples win. A target that was never
+    /// scraped gets none.
     func stop(markingStale: Bool) async {
         guard let running = task.withLock({ $0 }) else { return }
-        marksStaleOnExit.store(markingStale, ordering: .relaxed)
         running.cancel()
-        await running.value
+        let (cache, nextScrapeMs) = await running.value
+        guard markingStale, cache.hasReported else { return }
+        let interval = max(1, target.scrapeIntervalMs)
+        let appendable = self.appendable
+        let logger = self.logger
+        let url = self.url
+        Task {
+            let wait = nextScrapeMs + interval + interval / 10 - Self.nowMs()
+            if wait > 0 { try? await Task.sleep(for: .milliseconds(wait)) }
+            let appender = appendable.appender()
+            cache.appendEndOfTarget(timestampMs: nextScrapeMs, to: appender)
+            do throws(StorageError) {
+                _ = try await appender.commit()
+            } catch {
+                // The storage closed meanwhile (shutdown): nothing to mark.
+                guard error.code != .unavailable else { return }
+                logger.warning("cannot write staleness markers for a removed target", metadata: ["target": "\(url)", "error": "\(error)"])
+            }
+        }
     }
 
-    private let marksStaleOnExit = Atomic<Bool>(false)
-
-    private func run() async {
+    /// Scrapes until cancelled; returns the target's series cache and when the next scrape
+    /// would have been.
+    private func run() async -> (TargetSeriesCache, Int64) {
         let cache = TargetSeriesCache(targetLabels: target.publicLabels, rules: rules)
         let interval = max(1, target.scrapeIntervalMs)
         let offset = Int64(bitPattern: target.labels.stableHash % UInt64(interval))
@@ -77,14 +100,7 @@ final class ScrapeLoop: Sendable {
                 next += ((after - next) / interval + 1) * interval
             }
         }
-        guard marksStaleOnExit.load(ordering: .relaxed) else { return }
-        let appender = appendable.appender()
-        cache.appendEndOfTarget(timestampMs: Self.nowMs(), to: appender)
-        do {
-            _ = try await appender.commit()
-        } catch {
-            logger.warning("cannot write staleness markers for a removed target", metadata: ["target": "\(url)", "error": "\(error)"])
-        }
+        return (cache, next)
     }
 
     private func scrape(cache: TargetSeriesCache, timestampMs: Int64) async {

@@ -230,6 +230,9 @@ package final class TargetSeriesCache: @unchecked Sendable {
         trackedLastScrape = []
     }
 
+    /// Whether a scrape was reported (``appendReport(up:durationSeconds:counts:timestampMs:to:)``).
+    package var hasReported: Bool { !reportRefs.isEmpty }
+
     /// Staleness markers for everything the target exposed (and its report series), when the
     /// target goes away.
     package func appendEndOfTarget(timestampMs: Int64, to appender: any MetricAppender) {
