@@ -51,14 +51,17 @@ package final class ChunkSlabAllocator: Sendable {
             return HeadChunk(minTimeMs: minTimeMs, maxTimeMs: maxTimeMs, bytes: HeadChunk.compacted(bytes))
         }
         let placed: (ChunkSlab, Int)? = current.withLock { slab in
-            if slab == nil || slab!.used + bytes.count > slab!.capacity {
+            if let open = slab, open.used + bytes.count <= open.capacity {
+                // Room left in the current slab.
+            } else {
                 slab = ChunkSlab(capacity: Self.slabBytes)
                 if slab != nil { slabsMapped.add(1, ordering: .relaxed) }
             }
             guard let target = slab else { return nil }
             let offset = target.used
             bytes.withUnsafeBytes { source in
-                (target.base + offset).copyMemory(from: source.baseAddress!, byteCount: source.count)
+                guard let from = source.baseAddress else { return }
+                (target.base + offset).copyMemory(from: from, byteCount: source.count)
             }
             target.used += bytes.count
             return (target, offset)
