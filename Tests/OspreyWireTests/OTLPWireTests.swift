@@ -1,4 +1,5 @@
 import Foundation
+import GRPCCore
 import OspreyWire
 import SwiftProtobuf
 import Testing
@@ -55,5 +56,15 @@ struct OTLPWireTests {
         let request = try Request(serializedBytes: handEncoded)
         let bytes: [UInt8] = try request.serializedBytes()
         #expect(bytes == handEncoded)
+    }
+
+    @Test func grpcStubsServeTheCollectorMethodsExportersCall() {
+        // The paths OTLP exporters call: /<service>/Export.
+        #expect(Opentelemetry_Proto_Collector_Metrics_V1_MetricsService.Method.Export.descriptor.fullyQualifiedMethod
+            == "opentelemetry.proto.collector.metrics.v1.MetricsService/Export")
+        #expect(Opentelemetry_Proto_Collector_Trace_V1_TraceService.Method.Export.descriptor.fullyQualifiedMethod
+            == "opentelemetry.proto.collector.trace.v1.TraceService/Export")
+        #expect(Opentelemetry_Proto_Collector_Logs_V1_LogsService.Method.Export.descriptor.fullyQualifiedMethod
+            == "opentelemetry.proto.collector.logs.v1.LogsService/Export")
     }
 }
