@@ -193,7 +193,7 @@ package final class TargetSeriesCache: @unchecked Sendable {
             }
             let time = rules.honorTimestamps ? (sampleTimestampMs ?? timestampMs) : timestampMs
             do {
-                let ref = try append(appender, slot, time, value)
+                let ref = try append(appender, entries[slot].ref, time, value) { entries[slot].labels }
                 entries[slot].ref = ref
                 if let exemplar {
                     _ = try? appender.appendExemplar(ref, labels: entries[slot].labels, exemplar: exemplar)
@@ -238,7 +238,7 @@ package final class TargetSeriesCache: @unchecked Sendable {
     package func appendEndOfTarget(timestampMs: Int64, to appender: any MetricAppender) {
         appendFailedScrape(timestampMs: timestampMs, to: appender)
         for name in ScrapeReportSeries.names {
-            _ = try? appender.append(reportRefs[name], labels: reportLabels(name), timestampMs: timestampMs, value: StaleMarker.value)
+            _ = try? append(appender, reportRefs[name], timestampMs, StaleMarker.value) { reportLabels(name) }
         }
     }
 
@@ -250,7 +250,7 @@ package final class TargetSeriesCache: @unchecked Sendable {
             ("scrape_samples_post_metric_relabeling", Double(counts.samplesPostRelabeling)), ("scrape_series_added", Double(counts.seriesAdded)),
         ]
         for (name, value) in values {
-            if let ref = try? append(appender, reportRefs[name], reportLabels(name), timestampMs, value) {
+            if let ref = try? append(appender, reportRefs[name], timestampMs, value, labels: { reportLabels(name) }) {
                 reportRefs[name] = ref
             }
         }
@@ -318,30 +318,23 @@ package final class TargetSeriesCache: @unchecked Sendable {
 
     // MARK: - Appending
 
-    /// Appends by reference when there is one (the labels are not even touched then: for a
-    /// large scrape most of the cost is memory traffic), else by labels; a reference the
-    /// storage no longer knows is retried by labels.
-    private func append(_ appender: any MetricAppender, _ ref: SeriesRef?, _ labels: Labels, _ timestampMs: Int64, _ value: Double) throws(StorageError) -> SeriesRef {
-        do {
-            return try appender.append(ref, labels: ref == nil ? labels : .empty, timestampMs: timestampMs, value: value)
-        } catch let error where error.code == .unknownSeriesRef && ref != nil {
-            return try appender.append(nil, labels: labels, timestampMs: timestampMs, value: value)
-        }
-    }
-
-    /// ``append(_:_:_:_:_:)`` for the series at `slot`, reading its labels only when needed.
-    private func append(_ appender: any MetricAppender, _ slot: Int, _ timestampMs: Int64, _ value: Double) throws(StorageError) -> SeriesRef {
-        if let ref = entries[slot].ref {
+    /// Appends by reference when there is one (the labels are not even built or touched then:
+    /// for a large scrape most of the cost is memory traffic), else by `labels()`; a reference
+    /// the storage no longer knows is retried by labels.
+    private func append(
+        _ appender: any MetricAppender, _ ref: SeriesRef?, _ timestampMs: Int64, _ value: Double, labels: () -> Labels
+    ) throws(StorageError) -> SeriesRef {
+        if let ref {
             do {
                 return try appender.append(ref, labels: .empty, timestampMs: timestampMs, value: value)
             } catch let error where error.code == .unknownSeriesRef {}
         }
-        return try appender.append(nil, labels: entries[slot].labels, timestampMs: timestampMs, value: value)
+        return try appender.append(nil, labels: labels(), timestampMs: timestampMs, value: value)
     }
 
     private func markStale(_ stale: [Int], timestampMs: Int64, appender: any MetricAppender) {
         for slot in stale {
-            if let ref = try? append(appender, entries[slot].ref, entries[slot].labels, timestampMs, StaleMarker.value) {
+            if let ref = try? append(appender, entries[slot].ref, timestampMs, StaleMarker.value, labels: { entries[slot].labels }) {
                 entries[slot].ref = ref
             }
         }

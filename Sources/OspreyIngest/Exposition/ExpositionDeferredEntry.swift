@@ -25,6 +25,20 @@ struct ExpositionCurrentSample {
     var seriesEnd = 0
     /// The sample, when the parser had to parse it in full anyway.
     var parsed: ExpositionSample?
+
+    /// Calls `body` with the series bytes in `input`.
+    func withSeriesBytes<R>(in input: ExpositionInput, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        let range = start..<seriesEnd
+        return input.bytes.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[range])) }
+    }
+
+    /// The sample's family by the TYPE lines `resolver` has seen.
+    func family(in input: ExpositionInput, cache: inout ExpositionStringCache, resolver: inout ExpositionFamilyResolver) -> String {
+        if let parsed { return parsed.family }
+        let range = start..<nameEnd
+        let name = input.bytes.withUnsafeBufferPointer { cache.string($0, range) } ?? ""
+        return resolver.resolve(name).family
+    }
 }
 
 /// A parser that can hand out sample lines with their series deferred (both exposition

@@ -131,8 +131,7 @@ package struct OpenMetricsParser {
     /// last: from the metric name through the label set's `}`. Empty when they must not be
     /// cached (``currentSeries()`` is then always needed).
     package func withCurrentSeriesBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        let range = current.start..<current.seriesEnd
-        return input.bytes.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[range])) }
+        current.withSeriesBytes(in: input, body)
     }
 
     /// The sample line ``nextDeferringSeries()`` returned last, parsed and checked in full.
@@ -147,10 +146,7 @@ package struct OpenMetricsParser {
     /// The family of the sample line ``nextDeferringSeries()`` returned last, by the TYPE lines
     /// read so far.
     package mutating func currentFamily() -> String {
-        if let parsed = current.parsed { return parsed.family }
-        let range = current.start..<current.nameEnd
-        let name = input.bytes.withUnsafeBufferPointer { cache.string($0, range) } ?? ""
-        return resolver.resolve(name).family
+        current.family(in: input, cache: &cache, resolver: &resolver)
     }
 
     private mutating func parseSampleDeferringSeries(_ line: LineContext) throws(ExpositionParseError) -> ExpositionDeferredEntry {

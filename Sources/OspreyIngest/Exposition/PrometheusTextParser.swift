@@ -33,11 +33,18 @@ package struct PrometheusTextParser {
     /// - Throws: ``ExpositionParseError`` naming the offending line. After an error the
     ///   parser's state is unspecified; discard it.
     package mutating func next() throws(ExpositionParseError) -> ExpositionEntry? {
+        try nextLine { parser, line, hasLineFeed throws(ExpositionParseError) in try parser.parseLine(line, hasLineFeed: hasLineFeed) }
+    }
+
+    /// Feeds lines to `parse` until it returns an entry (blank and comment lines give none).
+    private mutating func nextLine<Entry>(
+        _ parse: (inout PrometheusTextParser, LineContext, Bool) throws(ExpositionParseError) -> Entry?
+    ) throws(ExpositionParseError) -> Entry? {
         while let (range, hasLineFeed) = input.nextLine() {
             let bytes = input.bytes
             let lineNo = input.lineCount
             let entry = try bytes.withUnsafeBufferPointer { buf throws(ExpositionParseError) in
-                try parseLine(LineContext(buf: buf, range: range, number: lineNo), hasLineFeed: hasLineFeed)
+                try parse(&self, LineContext(buf: buf, range: range, number: lineNo), hasLineFeed)
             }
             if let entry {
                 lineNumber = lineNo
@@ -53,26 +60,16 @@ package struct PrometheusTextParser {
     /// checks them; one that skips it must have had ``currentSeries()`` accept the very same
     /// bytes before. Errors are those ``next()`` reports for the same input.
     package mutating func nextDeferringSeries() throws(ExpositionParseError) -> ExpositionDeferredEntry? {
-        while let (range, hasLineFeed) = input.nextLine() {
-            let bytes = input.bytes
-            let lineNo = input.lineCount
-            let entry = try bytes.withUnsafeBufferPointer { buf throws(ExpositionParseError) in
-                try parseLineDeferringSeries(LineContext(buf: buf, range: range, number: lineNo), hasLineFeed: hasLineFeed)
-            }
-            if let entry {
-                lineNumber = lineNo
-                return entry
-            }
+        try nextLine { parser, line, hasLineFeed throws(ExpositionParseError) in
+            try parser.parseLineDeferringSeries(line, hasLineFeed: hasLineFeed)
         }
-        return nil
     }
 
     /// Calls `body` with the series bytes of the sample line ``nextDeferringSeries()`` returned
     /// last: from the metric name through the label set's `}`. Empty when they must not be
     /// cached (``currentSeries()`` is then always needed).
     package func withCurrentSeriesBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        let range = current.start..<current.seriesEnd
-        return input.bytes.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[range])) }
+        current.withSeriesBytes(in: input, body)
     }
 
     /// The sample line ``nextDeferringSeries()`` returned last, parsed and checked in full.
@@ -87,10 +84,7 @@ package struct PrometheusTextParser {
     /// The family of the sample line ``nextDeferringSeries()`` returned last, by the TYPE lines
     /// read so far.
     package mutating func currentFamily() -> String {
-        if let parsed = current.parsed { return parsed.family }
-        let range = current.start..<current.nameEnd
-        let name = input.bytes.withUnsafeBufferPointer { cache.string($0, range) } ?? ""
-        return resolver.resolve(name).family
+        current.family(in: input, cache: &cache, resolver: &resolver)
     }
 
     private mutating func parseLineDeferringSeries(_ line: LineContext, hasLineFeed: Bool) throws(ExpositionParseError) -> ExpositionDeferredEntry? {
