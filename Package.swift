@@ -62,7 +62,10 @@ let package = Package(
         .target(name: "OspreyPromQL", dependencies: ["OspreyModel", "OspreyStorage", "OspreyPromQLParser"], swiftSettings: optimized),
         .target(
             name: "OspreyIngest",
-            dependencies: ["OspreyModel", "OspreyEncoding", "OspreyStorage"],
+            dependencies: [
+                "OspreyModel", "OspreyEncoding", "OspreyStorage", "OspreyWire",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
             swiftSettings: optimized
         ),
         .target(
@@ -140,7 +143,14 @@ let package = Package(
         ),
         .testTarget(name: "OspreyStorageTests", dependencies: ["OspreyModel", "OspreyStorage", "OspreyTestSupport"], swiftSettings: upcoming),
         .testTarget(name: "OspreyTSDBTests", dependencies: ["OspreyModel", "OspreyEncoding", "OspreyStorage", "OspreyTSDB", "OspreyTestSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: upcoming),
-        .testTarget(name: "OspreyIngestTests", dependencies: ["OspreyModel", "OspreyEncoding", "OspreyStorage", "OspreyIngest", "OspreyTestSupport"], resources: [.copy("Fixtures")], swiftSettings: upcoming),
+        .testTarget(
+            name: "OspreyIngestTests",
+            dependencies: [
+                "OspreyModel", "OspreyEncoding", "OspreyStorage", "OspreyIngest", "OspreyTestSupport", "OspreyWire",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            resources: [.copy("Fixtures")], swiftSettings: upcoming
+        ),
         .testTarget(name: "OspreyScrapeTests", dependencies: ["OspreyModel", "OspreyStorage", "OspreyScrape", "OspreyTestSupport"], swiftSettings: upcoming),
         .testTarget(
             name: "OspreyHTTPTests",

@@ -1,4 +1,5 @@
 import HTTPTypes
+import OspreyModel
 import Hummingbird
 import NIOCore
 import OspreyPromQLParser

@@ -1,4 +1,5 @@
 import Dispatch
+import OspreyModel
 import Foundation
 package import OspreyPromQLParser
 import Synchronization

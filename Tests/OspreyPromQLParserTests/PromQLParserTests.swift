@@ -1,3 +1,4 @@
+import OspreyModel
 import OspreyPromQLParser
 import Testing
 

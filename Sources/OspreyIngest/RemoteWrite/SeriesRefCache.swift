@@ -43,6 +43,20 @@ package final class SeriesRefCache: Sendable {
         }
     }
 
+    /// The reference stored under a fingerprint the caller computed.
+    package func ref(for fingerprint: Fingerprint) -> SeriesRef? {
+        shards[Int(fingerprint.high % UInt64(shards.count))].table.withLock { $0.find(fingerprint) }
+    }
+
+    /// Remembers `ref` under a fingerprint the caller computed.
+    package func insert(_ fingerprint: Fingerprint, _ ref: SeriesRef) {
+        let capacity = perShardCapacity
+        shards[Int(fingerprint.high % UInt64(shards.count))].table.withLock { table in
+            if table.count >= capacity { table = ProbeTable() }
+            table.insert(fingerprint, ref)
+        }
+    }
+
     /// Forgets everything (after the storage dropped series).
     package func removeAll() {
         for shard in shards { shard.table.withLock { $0 = ProbeTable() } }
@@ -80,6 +94,22 @@ package final class SeriesRefCache: Sendable {
         package var high: UInt64
         /// Second, independent hash.
         package var low: UInt64
+
+        /// Creates a fingerprint from its halves.
+        package init(high: UInt64, low: UInt64) {
+            self.high = high
+            self.low = low
+        }
+
+        /// The fingerprint of this key followed by `word` (one more step of both hashes), for keys
+        /// derived from one prefix: the buckets of one histogram point, say.
+        package func extended(with word: UInt64) -> Fingerprint {
+            var a = (high ^ word) &* 0xFF51_AFD7_ED55_8CCD
+            a ^= a >> 29
+            var b = (low ^ (word &* 0x9FB2_1C65_1E98_DF25)) &* 0xC4CE_B9FE_1A85_EC53
+            b ^= b >> 31
+            return Fingerprint(high: a ^ (a >> 32), low: b ^ (b >> 33))
+        }
     }
 }
 

@@ -1,0 +1,110 @@
+import Synchronization
+
+/// Running totals that turn OTLP delta points into cumulative ones, per stream (resource,
+/// scope, metric and attributes), as the OpenTelemetry Collector's `deltatocumulative`
+/// processor does:
+/// - the first point of a stream starts its total; the cumulative series starts there;
+/// - each later point adds to it when it is newer than the last one (a gap is fine), and is
+///   rejected when it is not (an overlap or a resend);
+/// - histograms add bucket by bucket (a bucket new to the stream starts at zero);
+/// - a stream not updated for ``idleTimeoutNs`` is forgotten (a stream that comes back starts
+///   again from zero: a counter reset, which `rate()` handles);
+/// - at most ``capacity`` streams are tracked; points of new streams beyond that are rejected.
+/// State lives in memory only: after a restart, totals start again from zero (a reset).
+package final class OTLPDeltaStore: Sendable {
+    /// One stream's total.
+    struct Stream: Sendable {
+        var lastTimeNs: UInt64
+        var startTimeNs: UInt64
+        var value: Double = 0
+        var buckets: OTLPBuckets?
+    }
+
+    private final class Shard: Sendable {
+        let streams = Mutex([SeriesRefCache.Fingerprint: Stream]())
+    }
+
+    private let shards: [Shard]
+    private let perShardCapacity: Int
+    /// How long an idle stream is kept, ns.
+    package let idleTimeoutNs: UInt64
+
+    /// A store of at most `capacity` streams, each forgotten after `idleTimeoutNs` without points.
+    package init(capacity: Int = 1 << 20, idleTimeoutNs: UInt64 = 3600 * 1_000_000_000, shardCount: Int = 64) {
+        shards = (0..<shardCount).map { _ in Shard() }
+        perShardCapacity = max(1, capacity / shardCount)
+        self.idleTimeoutNs = idleTimeoutNs
+    }
+
+    private func shard(_ key: SeriesRefCache.Fingerprint) -> Shard {
+        shards[Int(key.low % UInt64(shards.count))]
+    }
+
+    func stream(_ key: SeriesRefCache.Fingerprint) -> Stream? {
+        shard(key).streams.withLock { $0[key] }
+    }
+
+    /// Whether a new stream would fit (after forgetting idle ones as of `nowNs`).
+    func hasRoom(for key: SeriesRefCache.Fingerprint, nowNs: UInt64) -> Bool {
+        let capacity = perShardCapacity
+        let timeout = idleTimeoutNs
+        return shard(key).streams.withLock { streams in
+            if streams.count < capacity { return true }
+            let cutoff = nowNs > timeout ? nowNs - timeout : 0
+            streams = streams.filter { $0.value.lastTimeNs >= cutoff }
+            return streams.count < capacity
+        }
+    }
+
+    /// Stores the totals of a committed request.
+    func store(_ updates: [SeriesRefCache.Fingerprint: Stream]) {
+        for (key, stream) in updates {
+            shard(key).streams.withLock { streams in
+                // A concurrent request may have moved the stream further; keep the newest.
+                if let current = streams[key], current.lastTimeNs > stream.lastTimeNs { return }
+                streams[key] = stream
+            }
+        }
+    }
+
+    /// Streams tracked.
+    package var count: Int {
+        shards.reduce(0) { total, shard in total + shard.streams.withLock { $0.count } }
+    }
+}
+
+/// A histogram's buckets in classic form: ascending upper bounds (without `+Inf`), the count
+/// of each bucket (not cumulative), the sum if known and the total count (the `+Inf` bucket).
+struct OTLPBuckets: Hashable, Sendable {
+    var bounds: [Double]
+    var counts: [Double]
+    var sum: Double?
+    var count: Double
+
+    /// Adds `other` bucket by bound; bounds only one side has are kept.
+    func adding(_ other: OTLPBuckets) -> OTLPBuckets {
+        var bounds: [Double] = []
+        var counts: [Double] = []
+        bounds.reserveCapacity(max(self.bounds.count, other.bounds.count))
+        var i = 0
+        var j = 0
+        while i < self.bounds.count || j < other.bounds.count {
+            if j >= other.bounds.count || (i < self.bounds.count && self.bounds[i] < other.bounds[j]) {
+                bounds.append(self.bounds[i])
+                counts.append(self.counts[i])
+                i += 1
+            } else if i >= self.bounds.count || other.bounds[j] < self.bounds[i] {
+                bounds.append(other.bounds[j])
+                counts.append(other.counts[j])
+                j += 1
+            } else {
+                bounds.append(self.bounds[i])
+                counts.append(self.counts[i] + other.counts[j])
+                i += 1
+                j += 1
+            }
+        }
+        let sum: Double? = (self.sum == nil && other.sum == nil) ? nil : (self.sum ?? 0) + (other.sum ?? 0)
+        return OTLPBuckets(bounds: bounds, counts: counts, sum: sum, count: count + other.count)
+    }
+}
