@@ -20,10 +20,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.0"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.29.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.20.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.24.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.10.0"),
@@ -88,6 +90,7 @@ let package = Package(
             dependencies: [
                 "OspreyModel", "OspreyEncoding", "OspreyStorage", "OspreyIngest", "OspreyPromQLParser", "OspreyPromQL", "OspreyScrape",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -97,10 +100,21 @@ let package = Package(
             swiftSettings: upcoming
         ),
         .target(
+            name: "OspreyGRPC",
+            dependencies: [
+                "OspreyIngest", "OspreyWire",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .target(
             name: "OspreyServer",
             dependencies: [
-                "OspreyModel", "OspreyStorage", "OspreyTSDB", "OspreyHTTP", "OspreyScrape",
+                "OspreyModel", "OspreyStorage", "OspreyTSDB", "OspreyHTTP", "OspreyGRPC", "OspreyScrape", "OspreyIngest",
                 .product(name: "Hummingbird", package: "hummingbird"),
+
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),

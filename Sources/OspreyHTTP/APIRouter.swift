@@ -1,6 +1,7 @@
 import HTTPTypes
 package import Hummingbird
 import NIOCore
+package import OspreyIngest
 package import OspreyModel
 import OspreyPromQL
 package import OspreyScrape
@@ -32,14 +33,18 @@ package struct HTTPDependencies: Sendable {
     package var reload: (@Sendable () async throws -> Void)?
     /// Pushgateway-style groups (`/metrics/job/…`).
     package var pushedGroups: PushedGroups?
+    /// The OTLP receiver, for `/api/v1/otlp/v1/metrics` on the main port.
+    package var otlp: OTLPReceiver?
 
     /// Bundles the dependencies.
     package init(
         appendable: any MetricAppendable, queryable: any MetricQueryable, statistics: any HeadStatisticsProvider,
         buildInfo: BuildInfo, isReady: @escaping @Sendable () -> Bool, metricsText: @escaping @Sendable () -> String,
         remoteWrite: RemoteWriteSettings, query: QuerySettings = QuerySettings(), administration: (any MetricAdministration)? = nil,
-        scrape: (any ScrapeStatusProvider)? = nil, reload: (@Sendable () async throws -> Void)? = nil, pushedGroups: PushedGroups? = nil
+        scrape: (any ScrapeStatusProvider)? = nil, reload: (@Sendable () async throws -> Void)? = nil, pushedGroups: PushedGroups? = nil,
+        otlp: OTLPReceiver? = nil
     ) {
+        self.otlp = otlp
         self.pushedGroups = pushedGroups
         self.scrape = scrape
         self.reload = reload
@@ -87,6 +92,9 @@ package func makeRouter(_ dependencies: HTTPDependencies) -> Router<OspreyReques
     AdminAPI(administration: dependencies.administration).register(on: router)
     RemoteReadAPI(queryable: dependencies.queryable, maxBodyBytes: dependencies.remoteWrite.maxBodyBytes).register(on: router)
     if let scrape = dependencies.scrape { TargetsAPI(scrape: scrape).register(on: router) }
+    if let otlp = dependencies.otlp {
+        OTLPHTTPAPI(receiver: otlp).register(on: router, paths: [RouterPath(OTLPHTTPAPI.prometheusMetricsPath)], signal: .metrics)
+    }
     if let groups = dependencies.pushedGroups { PushgatewayAPI(groups: groups, maxBodyBytes: dependencies.remoteWrite.maxBodyBytes).register(on: router) }
     if let reload = dependencies.reload {
         for method in [HTTPRequest.Method.post, .put] {
@@ -102,5 +110,17 @@ package func makeRouter(_ dependencies: HTTPDependencies) -> Router<OspreyReques
             }
         }
     }
+    return router
+}
+
+/// Builds the router of the OTLP/HTTP port (`--otlp.http-address`, 4318 by default):
+/// `/v1/metrics`, `/v1/traces` and `/v1/logs`.
+package func makeOTLPRouter(_ receiver: OTLPReceiver) -> Router<OspreyRequestContext> {
+    let router = Router(context: OspreyRequestContext.self)
+    router.add(middleware: HTTPMetricsMiddleware())
+    let api = OTLPHTTPAPI(receiver: receiver)
+    api.register(on: router, paths: [RouterPath(OTLPHTTPAPI.metricsPath)], signal: .metrics)
+    api.register(on: router, paths: [RouterPath(OTLPHTTPAPI.tracesPath)], signal: .traces)
+    api.register(on: router, paths: [RouterPath(OTLPHTTPAPI.logsPath)], signal: .logs)
     return router
 }

@@ -1,4 +1,5 @@
 import Logging
+import OspreyIngest
 import OspreyScrape
 import ServiceLifecycle
 import UnixSignals
@@ -11,10 +12,12 @@ final class ConfigReloader: Sendable {
     private let options: ServerOptions
     private let manager: ScrapeManager
     private let logger: Logger
+    private let otlp: OTLPReceiver?
 
-    init(options: ServerOptions, manager: ScrapeManager, logger: Logger) {
+    init(options: ServerOptions, manager: ScrapeManager, otlp: OTLPReceiver?, logger: Logger) {
         self.options = options
         self.manager = manager
+        self.otlp = otlp
         self.logger = logger
     }
 
@@ -23,6 +26,7 @@ final class ConfigReloader: Sendable {
         do {
             let config = try OspreyServer.loadConfig(options, logger: logger)
             try await manager.apply(OspreyServer.scrapeJobs(config, options: options))
+            otlp?.update(options: OspreyServer.otlpOptions(config, options: options))
             logger.info("configuration reloaded", metadata: ["file": "\(options.configFile)"])
         } catch {
             logger.error("configuration reload failed; the previous configuration stays in effect", metadata: ["error": "\(error)"])

@@ -1,4 +1,5 @@
 import Foundation
+package import OspreyIngest
 package import OspreyModel
 package import OspreyScrape
 import Yams
@@ -34,6 +35,8 @@ package struct OspreyConfig: Hashable, Sendable {
     package var storage = Storage()
     /// `scrape_configs`, with `global`'s defaults applied.
     package var scrapeConfigs: [ScrapeConfig] = []
+    /// `otlp`: how OTLP metrics become Prometheus series.
+    package var otlp = OTLPOptions()
 
     /// The defaults used when no configuration file exists.
     package init() {}
@@ -63,16 +66,17 @@ package struct OspreyConfig: Hashable, Sendable {
         guard let root else { return config }
         if case .scalar(let scalar) = root, scalar.string.isEmpty { return config }
         let top = try YAMLNodeReader(file: file, node: root, path: "").mapping(
-            allowed: ["global", "storage", "scrape_configs"], unsupported: unsupportedSections)
+            allowed: ["global", "storage", "scrape_configs", "otlp"], unsupported: unsupportedSections)
         if let global = top["global"] { config.global = try parseGlobal(global) }
         if let storage = top["storage"] { config.storage = try parseStorage(storage) }
+        if let otlp = top["otlp"], !isNull(otlp) { config.otlp = try parseOTLP(otlp, global: config.global) }
         if let scrape = top["scrape_configs"], !isNull(scrape) { config.scrapeConfigs = try parseScrapeConfigs(scrape, global: config.global) }
         return config
     }
 
     private static let unsupportedSections: [String: String] = Dictionary(uniqueKeysWithValues: [
         "scrape_config_files", "rule_files", "alerting", "remote_write", "remote_read",
-        "tracing", "otlp", "runtime",
+        "tracing", "runtime",
     ].map { ($0, "this section is not supported by this version of Osprey yet; remove it") })
 
     private static func parseGlobal(_ node: YAMLNodeReader) throws(ConfigError) -> Global {

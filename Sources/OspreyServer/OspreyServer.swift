@@ -1,7 +1,9 @@
 import Foundation
 import Hummingbird
 package import Logging
+import OspreyGRPC
 import OspreyHTTP
+import OspreyIngest
 import OspreyModel
 import OspreyScrape
 import OspreyTSDB
@@ -42,7 +44,10 @@ package enum OspreyServer {
         let pushedGroups = PushedGroups(
             appendable: tsdb, intervalMs: config.global.scrapeIntervalMs,
             persistencePath: (options.storagePath as NSString).appendingPathComponent("pushgateway.json"), logger: pushLogger)
-        let reloader = ConfigReloader(options: options, manager: scrapeManager, logger: logger)
+        let otlp = OTLPReceiver(
+            appendable: tsdb, ingester: OTLPMetricsIngester(options: otlpOptions(config, options: options)),
+            maxMessageBytes: options.otlpMaxMessageBytes)
+        let reloader = ConfigReloader(options: options, manager: scrapeManager, otlp: otlp, logger: logger)
         let dependencies = HTTPDependencies(
             appendable: tsdb, queryable: tsdb, statistics: tsdb,
             buildInfo: BuildInfo(version: version, revision: "", branch: "", toolchain: "swift6"),
@@ -58,7 +63,8 @@ package enum OspreyServer {
             administration: options.enableAdminAPI ? tsdb : nil,
             scrape: scrapeManager,
             reload: { try await reloader.reload() },
-            pushedGroups: pushedGroups
+            pushedGroups: pushedGroups,
+            otlp: otlp
         )
         var httpLoggerBuilder = logger
         httpLoggerBuilder[metadataKey: "component"] = "http"
@@ -74,20 +80,43 @@ package enum OspreyServer {
             },
             logger: httpLogger
         )
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: TSDBService(tsdb: tsdb)),
+            .init(service: ScrapeService(manager: scrapeManager, configs: scrapeJobs(config, options: options))),
+            .init(service: ReloadSignalService(reloader: reloader)),
+            .init(service: PushedGroupsService(groups: pushedGroups)),
+            .init(service: app),
+        ]
+        var otlpLogger = logger
+        otlpLogger[metadataKey: "component"] = "otlp"
+        if let (otlpHost, otlpPort) = options.otlpHTTPAddress {
+            let logger = otlpLogger
+            services.append(.init(service: Application(
+                router: makeOTLPRouter(otlp),
+                configuration: ApplicationConfiguration(address: .hostname(otlpHost, port: otlpPort), serverName: "Osprey"),
+                onServerRunning: { _ in logger.info("OTLP/HTTP receiver listening", metadata: ["address": "\(otlpHost):\(otlpPort)"]) },
+                logger: otlpLogger
+            )))
+        }
+        if let (grpcHost, grpcPort) = options.otlpGRPCAddress {
+            services.append(.init(service: OTLPGRPCService(
+                server: OTLPGRPCServer(host: grpcHost, port: grpcPort, receiver: otlp), address: "\(grpcHost):\(grpcPort)", logger: otlpLogger)))
+        }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [
-                    .init(service: TSDBService(tsdb: tsdb)),
-                    .init(service: ScrapeService(manager: scrapeManager, configs: scrapeJobs(config, options: options))),
-                    .init(service: ReloadSignalService(reloader: reloader)),
-                    .init(service: PushedGroupsService(groups: pushedGroups)),
-                    .init(service: app),
-                ],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
         )
         try await group.run()
+    }
+
+    /// The OTLP translation options: the `otlp:` section, with the query lookback delta.
+    static func otlpOptions(_ config: OspreyConfig, options: ServerOptions) -> OTLPOptions {
+        var otlp = config.otlp
+        otlp.lookbackDeltaMs = options.query.lookbackDeltaMs
+        return otlp
     }
 
     static func loadConfig(_ options: ServerOptions, logger: Logger) throws -> OspreyConfig {

@@ -32,6 +32,12 @@ package struct ServerOptions: Sendable {
     package var query = QuerySettings()
     /// Whether Osprey scrapes its own `/metrics` as job `osprey` (`--scrape.self`).
     package var selfMonitoring = true
+    /// The OTLP/gRPC listener (`--otlp.grpc-address`); nil turns it off.
+    package var otlpGRPCAddress: (host: String, port: Int)? = ("0.0.0.0", 4317)
+    /// The OTLP/HTTP listener (`--otlp.http-address`); nil turns it off.
+    package var otlpHTTPAddress: (host: String, port: Int)? = ("0.0.0.0", 4318)
+    /// Largest OTLP message, after decompression (`--otlp.max-message-bytes`).
+    package var otlpMaxMessageBytes = 20 << 20
 
     /// Defaults.
     package init() {}

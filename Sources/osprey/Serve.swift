@@ -69,6 +69,15 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("scrape.self"), help: "Scrape Osprey's own /metrics as job osprey (true or false).")
     var scrapeSelf = true
 
+    @Option(name: .customLong("otlp.grpc-address"), help: "Address of the OTLP/gRPC receiver, host:port; empty to turn it off.")
+    var otlpGRPCAddress = ":4317"
+
+    @Option(name: .customLong("otlp.http-address"), help: "Address of the OTLP/HTTP receiver (/v1/metrics, /v1/traces, /v1/logs), host:port; empty to turn it off.")
+    var otlpHTTPAddress = ":4318"
+
+    @Option(name: .customLong("otlp.max-message-bytes"), help: "Largest OTLP message, compressed or decompressed (default 20 MiB, as the OpenTelemetry Collector).")
+    var otlpMaxMessageBytes = 20 << 20
+
     /// A size as Prometheus' `--storage.tsdb.retention.size` takes it: a number and a unit
     /// among B, KB, MB, GB, TB, PB, EB (powers of 1024); a bare number is bytes.
     static func parseBytes(_ text: String) -> Int64? {
@@ -106,6 +115,12 @@ struct Serve: AsyncParsableCommand {
         guard Self.parseBytes(retentionSize) != nil else {
             throw ValidationError("invalid --storage.tsdb.retention.size \"\(retentionSize)\": use a size such as 512MB or 100GB, or 0")
         }
+        for (flag, value) in [("otlp.grpc-address", otlpGRPCAddress), ("otlp.http-address", otlpHTTPAddress)] where !value.isEmpty {
+            guard ServerOptions.parseListenAddress(value) != nil else {
+                throw ValidationError("invalid --\(flag) \"\(value)\": use host:port, e.g. 127.0.0.1:4317, or an empty value to turn it off")
+            }
+        }
+        guard otlpMaxMessageBytes > 0 else { throw ValidationError("--otlp.max-message-bytes must be positive") }
         guard remoteWriteMaxBodyBytes > 0 else {
             throw ValidationError("--web.remote-write.max-body-bytes must be positive")
         }
@@ -129,6 +144,9 @@ struct Serve: AsyncParsableCommand {
         options.remoteWriteMaxBodyBytes = remoteWriteMaxBodyBytes
         options.enableAdminAPI = enableAdminAPI
         options.selfMonitoring = scrapeSelf
+        options.otlpGRPCAddress = otlpGRPCAddress.isEmpty ? nil : ServerOptions.parseListenAddress(otlpGRPCAddress)
+        options.otlpHTTPAddress = otlpHTTPAddress.isEmpty ? nil : ServerOptions.parseListenAddress(otlpHTTPAddress)
+        options.otlpMaxMessageBytes = otlpMaxMessageBytes
         options.retentionMs = PrometheusDuration.parseMilliseconds(retentionTime) ?? options.retentionMs
         options.retentionBytes = Self.parseBytes(retentionSize) ?? 0
         options.query.timeoutMs = PrometheusDuration.parseMilliseconds(queryTimeout) ?? 120_000

@@ -99,11 +99,15 @@ def start_osprey(workdir):
     def start(data_dir=None, extra=(), self_scrape=False):
         # Osprey scrapes itself by default; tests that count series turn it off unless asked.
         port = free_port()
+        grpc_port, http_port = free_port(), free_port()
         data_dir = data_dir or os.path.join(workdir, "osprey-data")
         args = [osprey_binary(), "serve", "--storage.path", data_dir,
                 "--web.listen-address", "127.0.0.1:%d" % port, "--log.level", "info",
+                "--otlp.grpc-address", "127.0.0.1:%d" % grpc_port, "--otlp.http-address", "127.0.0.1:%d" % http_port,
                 *([] if self_scrape or any(a.startswith("--scrape.self") for a in extra) else ["--scrape.self=false"]), *extra]
         server = Server(args, port, os.path.join(workdir, "osprey-%d.log" % port), "/-/ready")
+        server.otlp_grpc_port = grpc_port
+        server.otlp_http_port = http_port
         servers.append(server)
         return server.start()
 

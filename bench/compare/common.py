@@ -93,7 +93,9 @@ def servers(workdir, port, osprey_bin=None, extra=None):
                     "--web.listen-address", "127.0.0.1:%d" % port, "--log.level", "warn",
                     # Prometheus here scrapes nothing; neither does Osprey (its self-scrape would also
                     # move the head to now and refuse the history benchmarks send as out of bounds).
-                    "--scrape.self=false"], "/-/ready"),
+                    "--scrape.self=false",
+                    # The OTLP receivers on free ports of their own.
+                    "--otlp.grpc-address", "127.0.0.1:%d" % free_port(), "--otlp.http-address", "127.0.0.1:%d" % free_port()], "/-/ready"),
         "prometheus": (["prometheus", "--config.file", os.path.join(workdir, "prom.yml"),
                         "--storage.tsdb.path", os.path.join(workdir, "prometheus"),
                         "--web.listen-address", "127.0.0.1:%d" % port, "--web.enable-remote-write-receiver", "--storage.remote.read-sample-limit=0",

@@ -1,11 +1,12 @@
 #define _GNU_SOURCE
-/* Remote-write load generator for bench/compare: sends pre-encoded, snappy-compressed
- * WriteRequest bodies (one file of length-prefixed bodies) over N keep-alive HTTP/1.1
- * connections to 127.0.0.1:PORT/PATH and reports how many were acknowledged with 2xx.
- * Bodies are split round-robin by series shard so each connection keeps per-series order.
+/* Load generator for bench/compare: sends pre-encoded bodies (one file of length-prefixed
+ * bodies) over N keep-alive HTTP/1.1 connections to 127.0.0.1:PORT/PATH and reports how many
+ * were acknowledged with 2xx. Bodies are split round-robin by series shard so each connection
+ * keeps per-series order. KIND is "remote-write" (the default: snappy-compressed WriteRequest
+ * bodies) or "otlp" (uncompressed ExportMetricsServiceRequest bodies).
  *
  * Build: cc -O2 -pthread -o loadgen loadgen.c
- * Usage: loadgen PORT PATH BODIES_FILE CONNECTIONS
+ * Usage: loadgen PORT PATH BODIES_FILE CONNECTIONS [KIND]
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -26,6 +27,7 @@ static size_t body_count;
 static int port;
 static const char *path;
 static int connections;
+static int otlp;
 static long failures;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -83,9 +85,9 @@ static void *worker(void *arg) {
     for (size_t i = 0; i < body_count; i++) {
         if ((long)(bodies[i].shard % (uint32_t)connections) != id) continue;
         int hl = snprintf(header, sizeof header,
-            "POST %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: application/x-protobuf\r\n"
-            "Content-Encoding: snappy\r\nX-Prometheus-Remote-Write-Version: 0.1.0\r\n"
-            "User-Agent: osprey-bench\r\nContent-Length: %u\r\n\r\n", path, port, bodies[i].len);
+            "POST %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: application/x-protobuf\r\n%s"
+            "User-Agent: osprey-bench\r\nContent-Length: %u\r\n\r\n", path, port,
+            otlp ? "" : "Content-Encoding: snappy\r\nX-Prometheus-Remote-Write-Version: 0.1.0\r\n", bodies[i].len);
         if (write_all(fd, header, (size_t)hl) || write_all(fd, bodies[i].data, bodies[i].len)) { perror("write"); exit(1); }
         int status = read_response(fd, response, 1 << 16);
         if (status < 200 || status >= 300) {
@@ -101,7 +103,8 @@ static void *worker(void *arg) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 5) { fprintf(stderr, "usage: loadgen PORT PATH BODIES_FILE CONNECTIONS\n"); return 2; }
+    if (argc != 5 && argc != 6) { fprintf(stderr, "usage: loadgen PORT PATH BODIES_FILE CONNECTIONS [remote-write|otlp]\n"); return 2; }
+    otlp = argc == 6 && strcmp(argv[5], "otlp") == 0;
     port = atoi(argv[1]);
     path = argv[2];
     connections = atoi(argv[4]);
