@@ -3,7 +3,8 @@ import GRPCNIOTransportHTTP2
 package import OspreyIngest
 
 /// The OTLP/gRPC listener (`--otlp.grpc-address`, 4317 by default): plaintext HTTP/2, gzip and
-/// deflate request compression, messages up to the receiver's size limit (after decompression).
+/// deflate request compression, messages up to the receiver's size limit (after decompression;
+/// larger ones get RESOURCE_EXHAUSTED, and a stream reset beyond four times the limit).
 package struct OTLPGRPCServer: Sendable {
     let server: GRPCServer<HTTP2ServerTransport.Posix>
 
@@ -13,8 +14,15 @@ package struct OTLPGRPCServer: Sendable {
             address: host.contains(":") ? .ipv6(host: host, port: port) : .ipv4(host: host, port: port),
             transportSecurity: .plaintext,
             config: .defaults { config in
-                config.rpc.maxRequestPayloadSize = receiver.maxMessageBytes
+                // The receiver answers messages over its limit with RESOURCE_EXHAUSTED; the
+                // transport's own limit (which resets the stream, seen as CANCELLED) only stops
+                // messages far beyond it.
+                config.rpc.maxRequestPayloadSize = receiver.maxMessageBytes.multipliedReportingOverflow(by: 4).overflow ? .max : receiver.maxMessageBytes * 4
                 config.compression.enabledAlgorithms = .all
+                // Exports are large unary messages (hundreds of KiB): large frames and windows
+                // let them arrive in a few frames without waiting for window updates.
+                config.http2.maxFrameSize = 1 << 20
+                config.http2.targetWindowSize = 16 << 20
             })
         server = GRPCServer(transport: transport, services: [OTLPGRPCServices(receiver: receiver)])
     }

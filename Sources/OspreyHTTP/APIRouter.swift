@@ -35,6 +35,8 @@ package struct HTTPDependencies: Sendable {
     package var pushedGroups: PushedGroups?
     /// The OTLP receiver, for `/api/v1/otlp/v1/metrics` on the main port.
     package var otlp: OTLPReceiver?
+    /// Where exemplars are found (`/api/v1/query_exemplars`).
+    package var exemplars: (any ExemplarQueryable)?
 
     /// Bundles the dependencies.
     package init(
@@ -42,9 +44,10 @@ package struct HTTPDependencies: Sendable {
         buildInfo: BuildInfo, isReady: @escaping @Sendable () -> Bool, metricsText: @escaping @Sendable () -> String,
         remoteWrite: RemoteWriteSettings, query: QuerySettings = QuerySettings(), administration: (any MetricAdministration)? = nil,
         scrape: (any ScrapeStatusProvider)? = nil, reload: (@Sendable () async throws -> Void)? = nil, pushedGroups: PushedGroups? = nil,
-        otlp: OTLPReceiver? = nil
+        otlp: OTLPReceiver? = nil, exemplars: (any ExemplarQueryable)? = nil
     ) {
         self.otlp = otlp
+        self.exemplars = exemplars
         self.pushedGroups = pushedGroups
         self.scrape = scrape
         self.reload = reload
@@ -92,6 +95,7 @@ package func makeRouter(_ dependencies: HTTPDependencies) -> Router<OspreyReques
     AdminAPI(administration: dependencies.administration).register(on: router)
     RemoteReadAPI(queryable: dependencies.queryable, maxBodyBytes: dependencies.remoteWrite.maxBodyBytes).register(on: router)
     if let scrape = dependencies.scrape { TargetsAPI(scrape: scrape).register(on: router) }
+    if let exemplars = dependencies.exemplars { ExemplarsAPI(exemplars: exemplars).register(on: router) }
     if let otlp = dependencies.otlp {
         OTLPHTTPAPI(receiver: otlp).register(on: router, paths: [RouterPath(OTLPHTTPAPI.prometheusMetricsPath)], signal: .metrics)
     }

@@ -64,7 +64,8 @@ package enum OspreyServer {
             scrape: scrapeManager,
             reload: { try await reloader.reload() },
             pushedGroups: pushedGroups,
-            otlp: otlp
+            otlp: otlp,
+            exemplars: tsdb
         )
         var httpLoggerBuilder = logger
         httpLoggerBuilder[metadataKey: "component"] = "http"

@@ -207,3 +207,51 @@ print(result.name)
     done = subprocess.run([venv_python("otel"), "-c", script], env=env, capture_output=True, text=True, timeout=60)
     assert "FAILURE" in done.stdout, done.stdout + done.stderr
     assert "UNIMPLEMENTED" in done.stderr and "does not store traces" in done.stderr
+
+
+def test_exemplars_are_queryable(start_osprey):
+    server = start_osprey()
+    t = now_ns()
+    body = {"resourceMetrics": [{
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "ex"}}]},
+        "scopeMetrics": [{"metrics": [{"name": "requests", "sum": {"aggregationTemporality": 2, "isMonotonic": True, "dataPoints": [
+            {"asInt": "3", "timeUnixNano": t, "exemplars": [
+                {"asDouble": 1, "timeUnixNano": t, "traceId": "5b8efff798038103d269b633813fc60c", "spanId": "eee19b7ec3c1b174"}]}]}}]}]}]}
+    response = requests.post(otlp_url(server, "/v1/metrics"), data=json.dumps(body), headers={"Content-Type": "application/json"})
+    assert response.status_code == 200, response.text
+    now = time.time()
+    response = requests.get(server.url + "/api/v1/query_exemplars",
+                            params={"query": 'rate(requests_total{job="ex"}[5m])', "start": now - 600, "end": now + 60})
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    assert len(data) == 1
+    assert data[0]["seriesLabels"] == {"__name__": "requests_total", "job": "ex"}
+    exemplar = data[0]["exemplars"][0]
+    assert exemplar["labels"] == {"trace_id": "5b8efff798038103d269b633813fc60c", "span_id": "eee19b7ec3c1b174"}
+    assert exemplar["value"] == "1"
+    assert abs(exemplar["timestamp"] - int(t) / 1e9) < 0.002
+    response = requests.get(server.url + "/api/v1/query_exemplars", params={"query": "rate(", "start": now - 600, "end": now})
+    assert response.status_code == 400 and response.json()["errorType"] == "bad_data"
+
+
+def test_grpc_message_over_the_limit_is_resource_exhausted(start_osprey):
+    server = start_osprey(extra=["--otlp.max-message-bytes", "1000"])
+    script = """
+import grpc, sys
+channel = grpc.insecure_channel(sys.argv[1])
+export = channel.unary_unary("/opentelemetry.proto.collector.metrics.v1.MetricsService/Export")
+try:
+    export(b"\\x0a\\x00" * 1000, timeout=30)
+    print("OK")
+except grpc.RpcError as error:
+    print(error.code().name)
+try:
+    export(b"\\x0a\\xff\\xff\\xff\\x0f", timeout=30)
+    print("OK")
+except grpc.RpcError as error:
+    print(error.code().name)
+print(export(b"", timeout=30) == b"")
+"""
+    done = subprocess.run([venv_python("otel"), "-c", script, "127.0.0.1:%d" % server.otlp_grpc_port],
+                          capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["RESOURCE_EXHAUSTED", "INVALID_ARGUMENT", "True"], done.stdout + done.stderr

@@ -128,3 +128,13 @@ struct GoFloatFormatTests {
         }
     }
 }
+
+struct SelectorExtractionTests {
+    @Test func everySelectorOfAnExpressionInOrder() throws {
+        let expr = try PromQLParser.parse("sum(rate(a{x=\"1\"}[5m])) / on() group_left b + max_over_time(c[1m:10s]) - -d")
+        let names = expr.selectorMatchers.map { $0.first { $0.name == "__name__" }?.value ?? "" }
+        #expect(names == ["a", "b", "c", "d"])
+        #expect(expr.selectorMatchers[0].contains { $0.name == "x" && $0.value == "1" })
+        #expect(try PromQLParser.parse("1 + 2").selectorMatchers.isEmpty)
+    }
+}

@@ -17,10 +17,13 @@ them (`__name__`, `job`, `instance`, the attributes), in snappy-compressed Write
   (the venv comes from scripts/install-test-deps.sh).
 Requests of one resource go over one connection in round order. The server's CPU (utime + stime
 from /proc, sampled before and after) is what is compared; the generator's is not counted.
+The machines are shared and noisy: each transport runs --repeat times, interleaved with the
+others (a fresh server each time), and the report gives the median of each figure.
 
-Usage: bench/compare/otlp.py [--resources 10] [--metrics 20] [--combos 100] [--rounds 100]
-       [--connections 2] [--osprey PATH]
+Usage: bench/compare/otlp.py [--resources 10] [--metrics 20] [--combos 100] [--rounds 200]
+       [--connections 2] [--repeat 5] [--osprey PATH]
 """
+import statistics
 import argparse
 import json
 import os
@@ -212,13 +215,17 @@ print(json.dumps({"requests": len(bodies), "failures": len(failures), "errors": 
 """
 
 
-def run_mode(mode, workload, args, workdir):
-    log("%s: encoding the bodies" % mode)
+def run_mode(mode, workload, args, workdir, attempt):
     bodies_path = os.path.join(workdir, mode + ".bodies")
-    requests, size = write_bodies(bodies_path, workload.bodies(mode))
+    if not os.path.exists(bodies_path):
+        log("%s: encoding the bodies" % mode)
+        write_bodies(bodies_path, workload.bodies(mode))
+    requests = args.rounds * args.resources
+    size = os.path.getsize(bodies_path) - 8 * requests
     points = requests * workload.points_per_request
-    server = Server("osprey", os.path.join(workdir, mode), args.osprey)
-    os.makedirs(os.path.join(workdir, mode), exist_ok=True)
+    serverdir = os.path.join(workdir, "%s-%d" % (mode, attempt))
+    os.makedirs(serverdir, exist_ok=True)
+    server = Server("osprey", serverdir, args.osprey)
     argv = server.argv
     grpc_port = int(argv[argv.index("--otlp.grpc-address") + 1].rsplit(":", 1)[1])
     http_port = int(argv[argv.index("--otlp.http-address") + 1].rsplit(":", 1)[1])
@@ -259,32 +266,44 @@ def main():
     parser.add_argument("--resources", type=int, default=10)
     parser.add_argument("--metrics", type=int, default=20)
     parser.add_argument("--combos", type=int, default=100)
-    parser.add_argument("--rounds", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--connections", type=int, default=2)
     parser.add_argument("--osprey", default=None, help="osprey binary (default .build/release/osprey)")
     parser.add_argument("--modes", default=",".join(MODES))
     args = parser.parse_args()
     subprocess.run(["cc", "-O2", "-pthread", "-o", os.path.join(HERE, "loadgen"), os.path.join(HERE, "loadgen.c")], check=True)
     workload = Workload(args)
-    results = {}
+    runs = {mode: [] for mode in args.modes.split(",")}
     with tempfile.TemporaryDirectory(prefix="osprey-otlp-bench-") as workdir:
-        for mode in args.modes.split(","):
-            results[mode] = run_mode(mode, workload, args, workdir)
-            r = results[mode]
-            log("%s: %d points in %.2f s, server %.2f CPU-s, stored %d" % (mode, r["points"], r["wall_s"], r["cpu_s"], r["stored"]))
+        for attempt in range(args.repeat):
+            for mode in runs:
+                r = run_mode(mode, workload, args, workdir, attempt)
+                runs[mode].append(r)
+                log("%s #%d: %d points in %.2f s, server %.2f CPU-s (%.3f µs/point), stored %d" % (
+                    mode, attempt + 1, r["points"], r["wall_s"], r["cpu_s"], r["cpu_s"] / r["points"] * 1e6, r["stored"]))
+    results = {}
+    for mode, attempts in runs.items():
+        results[mode] = dict(attempts[0])
+        for key in ("wall_s", "cpu_s"):
+            results[mode][key] = statistics.median(a[key] for a in attempts)
+        results[mode]["stored"] = min(a["stored"] for a in attempts)
+        results[mode]["failures"] = max(a["failures"] for a in attempts)
+        results[mode]["cpu_spread"] = (min(a["cpu_s"] for a in attempts), max(a["cpu_s"] for a in attempts))
     series = args.resources * args.metrics * args.combos
-    print("\nOTLP vs remote-write ingest: %d series x %d rounds = %d points, %d points per request, %d connections, %d cores"
-          % (series, args.rounds, series * args.rounds, workload.points_per_request, args.connections, os.cpu_count()))
+    print("\nOTLP vs remote-write ingest: %d series x %d rounds = %d points, %d points per request, %d connections, %d cores;"
+          " medians of %d interleaved runs" % (series, args.rounds, series * args.rounds, workload.points_per_request,
+                                               args.connections, os.cpu_count(), args.repeat))
     print()
-    print("| transport | points stored | failed requests | body MiB | wall s | points/s | server CPU-s | server CPU µs/point | CPU vs remote write |")
+    print("| transport | points stored | failed requests | body MiB | wall s | points/s | server CPU-s (min-max) | server CPU µs/point | CPU vs remote write |")
     print("|---|---|---|---|---|---|---|---|---|")
     base = results.get("remote-write")
     for mode, r in results.items():
         per_point = r["cpu_s"] / r["points"] * 1e6
         ratio = "%.2fx" % (per_point / (base["cpu_s"] / base["points"] * 1e6)) if base else "-"
-        print("| %s | %d / %d | %d | %.1f | %.2f | %.0f | %.2f | %.3f | %s |" % (
+        print("| %s | %d / %d | %d | %.1f | %.2f | %.0f | %.2f (%.2f-%.2f) | %.3f | %s |" % (
             mode, r["stored"], r["points"], r["failures"], r["body_bytes"] / 2**20, r["wall_s"], r["points"] / r["wall_s"],
-            r["cpu_s"], per_point, ratio))
+            r["cpu_s"], r["cpu_spread"][0], r["cpu_spread"][1], per_point, ratio))
     print()
     if base:
         for mode in ("otlp-http", "otlp-grpc"):

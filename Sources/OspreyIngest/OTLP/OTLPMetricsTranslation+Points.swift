@@ -66,7 +66,7 @@ extension OTLPMetricsTranslation {
             result.reject(labels.rejection ?? "sample rejected")
             return
         }
-        for exemplar in exemplarReaders { try appendExemplar(exemplar, to: ref) }
+        for exemplar in exemplarReaders { try appendExemplar(exemplar, to: ref, pointTimestampMs: timestampMs) }
     }
 
     // MARK: - Histograms
@@ -263,7 +263,7 @@ extension OTLPMetricsTranslation {
                 name: bucketName, extra: Label(name: "le", value: GoFloatFormat.f(bound)), timestampMs: timestampMs, value: stale ? staleValue : cumulative)
             failed = failed || ref == nil
             while nextExemplar < exemplarReaders.count, let value = exemplarValues[nextExemplar], value <= bound {
-                if let ref { try appendExemplar(exemplarReaders[nextExemplar], to: ref) }
+                if let ref { try appendExemplar(exemplarReaders[nextExemplar], to: ref, pointTimestampMs: timestampMs) }
                 nextExemplar += 1
             }
         }
@@ -273,7 +273,7 @@ extension OTLPMetricsTranslation {
         failed = failed || infinity == nil
         if let infinity {
             while nextExemplar < exemplarReaders.count {
-                try appendExemplar(exemplarReaders[nextExemplar], to: infinity)
+                try appendExemplar(exemplarReaders[nextExemplar], to: infinity, pointTimestampMs: timestampMs)
                 nextExemplar += 1
             }
         }

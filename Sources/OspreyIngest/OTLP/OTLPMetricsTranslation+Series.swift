@@ -127,9 +127,11 @@ extension OTLPMetricsTranslation {
         return labels
     }
 
-    /// Attaches an `Exemplar` message to a stored series; exemplars the storage refuses are skipped.
-    mutating func appendExemplar(_ message: ProtoReader, to ref: SeriesRef) throws {
-        guard let exemplar = try Self.exemplar(message) else { return }
+    /// Attaches an `Exemplar` message to a stored series (at the point's time when it has none);
+    /// exemplars the storage refuses are skipped.
+    mutating func appendExemplar(_ message: ProtoReader, to ref: SeriesRef, pointTimestampMs: Int64) throws {
+        guard var exemplar = try Self.exemplar(message) else { return }
+        if exemplar.timestampMs == nil { exemplar.timestampMs = pointTimestampMs }
         do {
             _ = try appender.appendExemplar(ref, labels: .empty, exemplar: exemplar)
             result.exemplarsWritten += 1
