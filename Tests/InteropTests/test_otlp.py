@@ -70,6 +70,14 @@ def test_sdk_metrics_are_queryable(start_osprey, kind, temporality, histogram):
     run_client(kind, endpoint, service, temporality, histogram)
     job = 'job="shop/%s"' % service
 
+    # Exactly these series: names, and how many of each.
+    names = {dict(k)["__name__"]: v for k, v in query(server, 'count by (__name__) ({%s})' % job).items()}
+    bucket_count = names.pop("request_duration_seconds_bucket")
+    assert names == {"orders_total": 2, "queue_depth": 1, "instances": 1, "challenges": 2, "cpu_time_seconds_total": 1,
+                     "request_duration_seconds_sum": 1, "request_duration_seconds_count": 1, "target_info": 1}
+    les = sorted((dict(k)["le"] for k in query(server, "request_duration_seconds_bucket{%s}" % job)), key=float)
+    assert bucket_count == (16 if histogram == "explicit_bucket_histogram" else 10), les
+
     orders = query(server, 'orders_total{%s}' % job)
     assert {dict(k)["kind"]: v for k, v in orders.items()} == {"a": 8, "b": 5}
     for labels in orders:

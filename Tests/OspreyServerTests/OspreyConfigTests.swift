@@ -1,3 +1,4 @@
+import OspreyIngest
 import OspreyModel
 import OspreyScrape
 import OspreyServer
@@ -73,6 +74,25 @@ struct OspreyConfigTests {
         #expect(ScrapeProtocol.acceptHeader(node.scrapeProtocols) == scrapeAcceptHeader)
     }
 
+    @Test func parsesTheOTLPSection() throws {
+        let config = try OspreyConfig.parse("""
+            otlp:
+              translation_strategy: NoUTF8EscapingWithSuffixes
+              promote_resource_attributes: [k8s.pod.name, " region "]
+              keep_identifying_resource_attributes: true
+              promote_scope_metadata: true
+              convert_delta_to_cumulative: false
+              label_name_underscore_sanitization: true
+            """, file: "osprey.yml")
+        #expect(config.otlp.translationStrategy == .noUTF8EscapingWithSuffixes)
+        #expect(config.otlp.promoteResourceAttributes == ["k8s.pod.name", "region"])
+        #expect(config.otlp.keepIdentifyingResourceAttributes)
+        #expect(config.otlp.promoteScopeMetadata)
+        #expect(!config.otlp.convertDeltaToCumulative)
+        let all = try OspreyConfig.parse("otlp:\n  promote_all_resource_attributes: true\n  ignore_resource_attributes: [a]\n", file: "x")
+        #expect(all.otlp.promoteAllResourceAttributes && all.otlp.ignoreResourceAttributes == ["a"])
+    }
+
     @Test func emptyFileMeansDefaults() throws {
         #expect(try OspreyConfig.parse("", file: "osprey.yml") == OspreyConfig())
         #expect(try OspreyConfig.parse("# nothing\n", file: "osprey.yml") == OspreyConfig())
@@ -96,6 +116,14 @@ struct OspreyConfigTests {
         ("scrape_configs:\n  - job_name: a\n    scrape_protocols: [PrometheusText9]\n", 3, "scrape_configs[0].scrape_protocols", "unknown scrape protocol"),
         ("global: [1, 2]\n", 1, "global", "expected a mapping"),
         ("global:\n  scrape_interval: 15s\n  scrape_interval: 20s\n", 3, "global.scrape_interval", "more than once"),
+        ("otlp:\n  translation_strategy: Whatever\n", 2, "otlp.translation_strategy", "unsupported OTLP translation strategy"),
+        ("global:\n  metric_name_validation_scheme: legacy\notlp:\n  translation_strategy: NoTranslation\n", 4, "otlp.translation_strategy", "not allowed"),
+        ("otlp:\n  promote_all_resource_attributes: true\n  promote_resource_attributes: [a]\n", 2, "otlp", "mutually exclusive"),
+        ("otlp:\n  ignore_resource_attributes: [a]\n", 2, "otlp", "only valid with promote_all_resource_attributes"),
+        ("otlp:\n  promote_resource_attributes: [a, ' a ']\n", 2, "otlp.promote_resource_attributes", "duplicated attribute name"),
+        ("otlp:\n  promote_resource_attributes: ['']\n", 2, "otlp.promote_resource_attributes", "empty attribute name"),
+        ("otlp:\n  convert_histograms_to_nhcb: true\n", 2, "otlp.convert_histograms_to_nhcb", "native histograms"),
+        ("otlp:\n  promote_scope: true\n", 2, "otlp.promote_scope", "unknown key"),
     ])
     func errorsNameFileLineAndKey(_ text: String, _ line: Int, _ key: String, _ message: String) {
         do {

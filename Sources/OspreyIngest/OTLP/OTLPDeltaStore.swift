@@ -80,6 +80,9 @@ struct OTLPBuckets: Hashable, Sendable {
     var counts: [Double]
     var sum: Double?
     var count: Double
+    /// For buckets converted from an exponential histogram: the exponent step between
+    /// neighbouring power-of-two bounds (1 at scale ≥ 0, 2^-scale below).
+    var exponentStep: Int64?
 
     /// Adds `other` bucket by bound; bounds only one side has are kept.
     func adding(_ other: OTLPBuckets) -> OTLPBuckets {
@@ -105,6 +108,50 @@ struct OTLPBuckets: Hashable, Sendable {
             }
         }
         let sum: Double? = (self.sum == nil && other.sum == nil) ? nil : (self.sum ?? 0) + (other.sum ?? 0)
-        return OTLPBuckets(bounds: bounds, counts: counts, sum: sum, count: count + other.count)
+        var total = OTLPBuckets(bounds: bounds, counts: counts, sum: sum, count: count + other.count)
+        if let step = exponentStep, step == other.exponentStep {
+            total.exponentStep = step
+            total.fillPowerOfTwoGaps(step: step)
+        }
+        return total
+    }
+
+    /// Adds the empty power-of-two buckets missing between two of the same sign, so that a sum
+    /// of exponential histograms has the bounds one histogram of the whole range would have.
+    mutating func fillPowerOfTwoGaps(step: Int64) {
+        var newBounds: [Double] = []
+        var newCounts: [Double] = []
+        newBounds.reserveCapacity(bounds.count)
+        newCounts.reserveCapacity(counts.count)
+        for index in bounds.indices {
+            if index > 0, let missing = Self.powersBetween(bounds[index - 1], bounds[index], step: step) {
+                for bound in missing {
+                    newBounds.append(bound)
+                    newCounts.append(0)
+                }
+            }
+            newBounds.append(bounds[index])
+            newCounts.append(counts[index])
+        }
+        bounds = newBounds
+        counts = newCounts
+    }
+
+    /// The powers of two strictly between `low` and `high` on the grid of `step`, when both
+    /// are powers of two of the same sign (nil otherwise, or when nothing is missing).
+    private static func powersBetween(_ low: Double, _ high: Double, step: Int64) -> [Double]? {
+        guard low != 0, high != 0, (low > 0) == (high > 0), low.significand == 1, high.significand == 1 else { return nil }
+        let a = Int64(low.exponent)
+        let b = Int64(high.exponent)
+        let (from, to) = low > 0 ? (a, b) : (b, a)
+        guard to - from > step, (to - from) % step == 0, (to - from) / step <= 4096 else { return nil }
+        var out: [Double] = []
+        var exponent = from + step
+        while exponent < to {
+            let magnitude = Double(sign: .plus, exponent: Int(exponent), significand: 1)
+            out.append(low > 0 ? magnitude : -magnitude)
+            exponent += step
+        }
+        return low > 0 ? out : out.reversed()
     }
 }

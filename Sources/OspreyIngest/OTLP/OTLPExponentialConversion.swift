@@ -11,6 +11,10 @@ enum OTLPExponentialConversion {
         scale: Int, positive: (offset: Int64, counts: [Double]), negative: (offset: Int64, counts: [Double]),
         zeroCount: Double, zeroThreshold: Double, sum: Double?, count: Double
     ) -> OTLPBuckets {
+        // Empty buckets at either end say nothing (SDKs send them); leaving them out keeps
+        // series that would only ever hold zeros (or repeat their neighbour) from being created.
+        let positive = trimmed(positive)
+        let negative = trimmed(negative)
         var byBound: [(bound: Double, count: Double)] = []
         func add(_ bound: Double, _ count: Double) {
             if let last = byBound.last, last.bound == bound {
@@ -43,7 +47,16 @@ enum OTLPExponentialConversion {
                 add(bound, bucketCount)
             }
         }
-        return OTLPBuckets(bounds: byBound.map(\.bound), counts: byBound.map(\.count), sum: sum, count: count)
+        let step: Int64 = scale >= 0 ? 1 : Int64(1) << Int64(min(-scale, 62))
+        return OTLPBuckets(bounds: byBound.map(\.bound), counts: byBound.map(\.count), sum: sum, count: count, exponentStep: step)
+    }
+
+    /// The buckets without empty ones at either end (the offset moved accordingly).
+    private static func trimmed(_ buckets: (offset: Int64, counts: [Double])) -> (offset: Int64, counts: [Double]) {
+        guard let first = buckets.counts.firstIndex(where: { $0 != 0 }), let last = buckets.counts.lastIndex(where: { $0 != 0 }) else {
+            return (0, [])
+        }
+        return (buckets.offset + Int64(first), Array(buckets.counts[first...last]))
     }
 
     /// 2^exponent, saturating to 0 and infinity beyond the double range.

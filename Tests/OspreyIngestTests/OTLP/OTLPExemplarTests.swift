@@ -105,3 +105,46 @@ struct OTLPExemplarTests {
         #expect(metadata["target_info"] == MetricMetadata(type: .gauge, help: "Target metadata"))
     }
 }
+
+struct OTLPReceiverTests {
+    typealias B = OTLPBuild
+
+    @Test func overloadAndSizeOutcomes() async throws {
+        let store = ReferenceStore()
+        let admission = OTLPAdmission(limitBytes: 100)
+        let receiver = OTLPReceiver(appendable: store, admission: admission, maxMessageBytes: 1000)
+        let message = try B.bytes(B.request(metrics: [B.gauge("g", [B.number(1, at: 1)])]))
+        // Something else is in flight and the bound is reached: retry later.
+        #expect(admission.admit(90))
+        guard case .unavailable(_, let seconds) = await receiver.exportMetrics(message) else {
+            Issue.record("expected unavailable")
+            return
+        }
+        #expect(seconds > 0)
+        admission.release(90)
+        guard case .stored(let result) = await receiver.exportMetrics(message) else {
+            Issue.record("expected stored")
+            return
+        }
+        #expect(result.samplesWritten == 1 && admission.bytesInFlight == 0)
+        guard case .tooLarge = await receiver.exportMetrics([UInt8](repeating: 0, count: 1001)) else {
+            Issue.record("expected too large")
+            return
+        }
+        guard case .invalid(let message) = await receiver.exportMetrics([0x0a, 0xff]) else {
+            Issue.record("expected invalid")
+            return
+        }
+        #expect(message.contains("protobuf"))
+    }
+
+    @Test func updatedOptionsApplyToLaterRequests() async throws {
+        let store = ReferenceStore()
+        let receiver = OTLPReceiver(appendable: store)
+        var options = OTLPOptions()
+        options.translationStrategy = .noTranslation
+        receiver.update(options: options)
+        _ = await receiver.exportMetrics(try B.bytes(B.request(resource: [], metrics: [B.gauge("a.b", [B.number(1, at: 1)])])))
+        #expect(try readAll(store, matchers: [matcher(.equal, "__name__", "a.b")]).count == 1)
+    }
+}

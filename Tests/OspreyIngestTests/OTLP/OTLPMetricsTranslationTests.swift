@@ -213,6 +213,35 @@ struct OTLPMetricsTranslationTests {
         #expect(series["latency_milliseconds_count{}"] == [21])
     }
 
+    @Test func deltaExponentialHistogramsKeepEveryPowerOfTwoBetween() async throws {
+        let store = ReferenceStore()
+        let ingester = OTLPMetricsIngester()
+        func point(at second: UInt64, offset: Int32, counts: [UInt64]) -> ExponentialPoint {
+            var point = ExponentialPoint()
+            point.timeUnixNano = B.nowNs - 3600 * B.second + second * B.second
+            point.scale = 0
+            point.positive.offset = offset
+            point.positive.bucketCounts = counts
+            // SDKs send empty negative buckets: they must not create series.
+            point.negative.offset = 0
+            point.negative.bucketCounts = [0, 0]
+            point.count = counts.reduce(0, +)
+            point.sum = 1
+            return point
+        }
+        try await ingest(B.request(resource: [], metrics: [B.exponential("e", delta: true, [point(at: 1, offset: -3, counts: [0, 1, 2, 0])])]), store, ingester)
+        try await ingest(B.request(resource: [], metrics: [B.exponential("e", delta: true, [point(at: 2, offset: 2, counts: [4])])]), store, ingester)
+        let series = try stored(store)
+        // Round one: buckets -2, -1 → bounds 0.5, 1; round two: bucket 2 → bound 8; 2 and 4 filled in.
+        #expect(series["e_bucket{le=\"0.5\"}"] == [1, 1])
+        #expect(series["e_bucket{le=\"1\"}"] == [3, 3])
+        #expect(series["e_bucket{le=\"2\"}"] == [3])
+        #expect(series["e_bucket{le=\"4\"}"] == [3])
+        #expect(series["e_bucket{le=\"8\"}"] == [7])
+        #expect(series["e_bucket{le=\"+Inf\"}"] == [3, 7])
+        #expect(!series.keys.contains { $0.contains("le=\"-") || $0.contains("le=\"0\"") })
+    }
+
     @Test func summary() async throws {
         let store = ReferenceStore()
         var point = SummaryPoint()
