@@ -61,14 +61,17 @@ enum OTLPAttributes {
             default:
                 bytes.removeAll()
                 isString = false
-                try renderJSONish(field: field, wire: wire, &reader, into: &bytes, topLevel: true)
+                try renderJSONish(field: field, wire: wire, &reader, into: &bytes, topLevel: true, depth: 0)
             }
         }
         return isString ? text : String(decoding: bytes, as: UTF8.self)
     }
 
     /// Renders one `AnyValue` field: at top level strings are bare, inside JSON they are quoted.
-    private static func renderJSONish(field: Int, wire: WireType, _ reader: inout ProtoReader, into out: inout [UInt8], topLevel: Bool) throws(IngestError) {
+    private static func renderJSONish(field: Int, wire: WireType, _ reader: inout ProtoReader, into out: inout [UInt8], topLevel: Bool, depth: Int) throws(IngestError) {
+        guard depth < OTLPTraceDecoder.maxValueDepth else {
+            throw IngestError(code: .badRequest, message: "attribute values nested more than \(OTLPTraceDecoder.maxValueDepth) deep")
+        }
         switch field {
         case 1:
             try reader.expect(wire, .lengthDelimited, field: field)
@@ -98,7 +101,7 @@ enum OTLPAttributes {
                 var element = try array.readMessage()
                 if !first { out.append(UInt8(ascii: ",")) }
                 first = false
-                try renderNested(&element, into: &out)
+                try renderNested(&element, into: &out, depth: depth + 1)
             }
             out.append(UInt8(ascii: "]"))
         case 6:
@@ -125,7 +128,7 @@ enum OTLPAttributes {
                         try entry.expect(kvWire, .lengthDelimited, field: kvField)
                         var value = try entry.readMessage()
                         rendered.removeAll()
-                        try renderNested(&value, into: &rendered)
+                        try renderNested(&value, into: &rendered, depth: depth + 1)
                     default: try entry.skip(kvWire)
                     }
                 }
@@ -156,13 +159,13 @@ enum OTLPAttributes {
     }
 
     /// An `AnyValue` inside an array or map, as JSON (`null` when empty).
-    private static func renderNested(_ reader: inout ProtoReader, into out: inout [UInt8]) throws(IngestError) {
+    private static func renderNested(_ reader: inout ProtoReader, into out: inout [UInt8], depth: Int) throws(IngestError) {
         var rendered: [UInt8] = []
         var any = false
         while !reader.isAtEnd {
             let (field, wire) = try reader.readTag()
             rendered.removeAll()
-            try renderJSONish(field: field, wire: wire, &reader, into: &rendered, topLevel: false)
+            try renderJSONish(field: field, wire: wire, &reader, into: &rendered, topLevel: false, depth: depth)
             any = any || !rendered.isEmpty
         }
         out.append(contentsOf: any ? rendered : Array("null".utf8))
