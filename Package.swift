@@ -59,6 +59,14 @@ let package = Package(
             ],
             swiftSettings: optimized
         ),
+        .target(
+            name: "OspreyTraceStore",
+            dependencies: [
+                "OspreyModel", "OspreyEncoding", "OspreyStorage",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: optimized
+        ),
         // L3
         .target(name: "OspreyPromQLParser", dependencies: ["OspreyModel"], swiftSettings: upcoming),
         .target(name: "OspreyPromQL", dependencies: ["OspreyModel", "OspreyStorage", "OspreyPromQLParser"], swiftSettings: optimized),
@@ -156,6 +164,7 @@ let package = Package(
             swiftSettings: upcoming
         ),
         .testTarget(name: "OspreyStorageTests", dependencies: ["OspreyModel", "OspreyStorage", "OspreyTestSupport"], swiftSettings: upcoming),
+        .testTarget(name: "OspreyTraceStoreTests", dependencies: ["OspreyModel", "OspreyStorage", "OspreyTraceStore", .product(name: "Logging", package: "swift-log")], swiftSettings: upcoming),
         .testTarget(name: "OspreyTSDBTests", dependencies: ["OspreyModel", "OspreyEncoding", "OspreyStorage", "OspreyTSDB", "OspreyTestSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: upcoming),
         .testTarget(
             name: "OspreyIngestTests",
