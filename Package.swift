@@ -59,10 +59,11 @@ let package = Package(
             ],
             swiftSettings: optimized
         ),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(
             name: "OspreyTraceStore",
             dependencies: [
-                "OspreyModel", "OspreyEncoding", "OspreyStorage",
+                "OspreyModel", "OspreyEncoding", "OspreyStorage", "CZlib",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: optimized

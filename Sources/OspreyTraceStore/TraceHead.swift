@@ -73,14 +73,23 @@ package struct TraceHead: Sendable {
     /// Parent → child service calls among spans starting in the range.
     package func dependencies(startNanos: UInt64, endNanos: UInt64, into counts: inout [ServicePair: Int]) {
         for entry in traces.values where entry.maxEnd >= startNanos && entry.minStart <= endNanos {
-            var serviceBySpan: [SpanID: String] = [:]
-            for span in entry.spans { serviceBySpan[span.spanID] = span.serviceName }
-            for span in entry.spans where !span.parentSpanID.isZero && span.startTimeUnixNano >= startNanos && span.startTimeUnixNano <= endNanos {
-                guard let parent = serviceBySpan[span.parentSpanID] else { continue }
-                counts[ServicePair(parent: parent, child: span.serviceName), default: 0] += 1
-            }
+            Self.countDependencies(entry.spans, startNanos: startNanos, endNanos: endNanos, into: &counts)
         }
     }
+
+    /// Counts the calls between services among one trace's spans: a span whose parent is a
+    /// span of another service is a call from that service (Jaeger's dependency graph).
+    static func countDependencies(_ spans: [SpanRecord], startNanos: UInt64, endNanos: UInt64, into counts: inout [ServicePair: Int]) {
+        var serviceBySpan: [SpanID: String] = [:]
+        for span in spans { serviceBySpan[span.spanID] = span.serviceName }
+        for span in spans where !span.parentSpanID.isZero && span.startTimeUnixNano >= startNanos && span.startTimeUnixNano <= endNanos {
+            guard let parent = serviceBySpan[span.parentSpanID], parent != span.serviceName else { continue }
+            counts[ServicePair(parent: parent, child: span.serviceName), default: 0] += 1
+        }
+    }
+
+    /// The traces held, for writing the head as a block.
+    package var allTraces: [TraceID: [SpanRecord]] { traces.mapValues(\.spans) }
 }
 
 /// A caller and a callee service.

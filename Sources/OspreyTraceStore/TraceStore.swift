@@ -1,3 +1,4 @@
+import Foundation
 package import Logging
 package import OspreyEncoding
 package import OspreyModel
@@ -10,27 +11,73 @@ package struct TraceStoreOptions: Hashable, Sendable {
     package var syncEveryWrite = false
     /// Largest WAL segment.
     package var walSegmentBytes = 128 << 20
+    /// The head is cut into a block once its oldest write is this old (`--traces.block-duration`).
+    package var blockDurationNanos: UInt64 = 15 * 60 * 1_000_000_000
+    /// … or once it holds this many encoded bytes (`--traces.head-max-bytes`).
+    package var headMaxBytes = 256 << 20
+    /// Blocks whose newest span ended longer ago are deleted (`--traces.retention.time`).
+    package var retentionNanos: UInt64 = 7 * 24 * 3600 * 1_000_000_000
+    /// Oldest blocks are deleted while all blocks take more (`--traces.retention.size`; 0: none).
+    package var retentionBytes: Int64 = 0
+    /// Attribute keys indexed in blocks (`--traces.index.attributes`).
+    package var indexedKeys: Set<String> = [
+        "http.method", "http.request.method", "http.status_code", "http.response.status_code", "http.route", "error",
+        "db.system", "rpc.method", "rpc.service", "messaging.system", "peer.service",
+    ]
 
     /// Defaults.
     package init() {}
 }
 
 /// Osprey's span store (docs/formats/traces.md): writes go to a WAL, then to the in-memory
-/// head that readers search.
+/// head that readers search; the head is cut into immutable blocks, which retention deletes.
 package final class TraceStore: TraceWriter, TraceReader, Sendable {
     /// The store's directory (`DATA/traces`).
     package let directory: String
+    package let options: TraceStoreOptions
     private let wal: Mutex<TraceWAL>
-    private let head = Mutex(TraceHead())
+    private let state: Mutex<State>
+    /// Serialises cuts and retention.
+    private let maintenance = Mutex(())
     private let logger: Logger
 
-    /// Opens the store in `directory`, replaying its WAL.
+    private struct State: Sendable {
+        var head = TraceHead()
+        /// When the head received its first write (ns), or nil while empty.
+        var headSince: UInt64?
+        /// A head being written as a block: still read until the block is loaded.
+        var cutting: TraceHead?
+        var blocks: [TraceBlock] = []
+    }
+
+    private var blocksDirectory: String { directory + "/blocks" }
+
+    /// Opens the store in `directory`: loads its blocks and replays the WAL not yet in them.
     package static func open(directory: String, options: TraceStoreOptions = TraceStoreOptions(), logger: Logger) throws -> TraceStore {
         let walDirectory = directory + "/wal"
+        let blocksDirectory = directory + "/blocks"
         try TraceWAL.makeDirectory(walDirectory)
+        try TraceWAL.makeDirectory(blocksDirectory)
+        var blocks: [TraceBlock] = []
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: blocksDirectory))?.sorted() ?? [] {
+            let path = blocksDirectory + "/" + name
+            if name.hasSuffix(".tmp") {
+                try? FileManager.default.removeItem(atPath: path)
+                continue
+            }
+            do {
+                blocks.append(try TraceBlock(path: path))
+            } catch {
+                logger.error("trace block \(path) cannot be read and is skipped: \(error)")
+            }
+        }
+        let covered = blocks.map(\.meta.walSegmentsThrough).max() ?? 0
+        for segment in try TraceWAL.segments(in: walDirectory) where segment <= covered {
+            unlink(walDirectory + "/" + TraceWAL.name(segment))
+        }
         var replayed = TraceHead()
         var decodeProblems = 0
-        let report = try TraceWAL.replay(directory: walDirectory) { payload in
+        let report = try TraceWAL.replay(directory: walDirectory, after: covered) { payload in
             do {
                 let spans = try TraceBatchCodec.decode(payload)
                 replayed.insert(spans, encodedBytes: payload.count)
@@ -41,28 +88,41 @@ package final class TraceStore: TraceWriter, TraceReader, Sendable {
         for problem in report.problems { logger.warning("trace WAL: \(problem)") }
         if decodeProblems > 0 { logger.error("trace WAL: \(decodeProblems) records could not be decoded and were skipped") }
         let wal = try TraceWAL(directory: walDirectory, segmentSizeBytes: options.walSegmentBytes, syncEveryWrite: options.syncEveryWrite)
-        return TraceStore(directory: directory, wal: wal, head: replayed, logger: logger)
+        var state = State()
+        state.head = replayed
+        state.headSince = replayed.spanCount > 0 ? Self.now() : nil
+        state.blocks = blocks
+        return TraceStore(directory: directory, options: options, wal: wal, state: state, logger: logger)
     }
 
-    private init(directory: String, wal: sending TraceWAL, head: TraceHead, logger: Logger) {
+    private init(directory: String, options: TraceStoreOptions, wal: sending TraceWAL, state: sending State, logger: Logger) {
         self.directory = directory
+        self.options = options
         self.wal = Mutex(wal)
-        self.head.withLock { $0 = head }
+        self.state = Mutex(state)
         self.logger = logger
     }
 
+    static func now() -> UInt64 { UInt64(max(0, Date().timeIntervalSince1970 * 1e9)) }
+
     /// Spans in the head.
-    package var headSpanCount: Int { head.withLock { $0.spanCount } }
+    package var headSpanCount: Int { state.withLock { $0.head.spanCount } }
+    /// Blocks loaded.
+    package var blockCount: Int { state.withLock { $0.blocks.count } }
 
     // MARK: - TraceWriter
 
     package func write(_ spans: [SpanRecord]) async throws(StorageError) -> TraceWriteSummary {
         guard !spans.isEmpty else { return TraceWriteSummary(spans: 0) }
         let payload = TraceBatchCodec.encode(spans)
-        // The WAL lock also orders head inserts as the WAL orders records.
+        // The WAL lock also orders head inserts as the WAL orders records, and a cut (which
+        // takes it too) never separates a record from its spans.
         try wal.withLock { wal throws(StorageError) in
             try wal.append(payload)
-            head.withLock { $0.insert(spans, encodedBytes: payload.count) }
+            state.withLock { state in
+                state.head.insert(spans, encodedBytes: payload.count)
+                if state.headSince == nil { state.headSince = Self.now() }
+            }
         }
         return TraceWriteSummary(spans: spans.count)
     }
@@ -72,30 +132,144 @@ package final class TraceStore: TraceWriter, TraceReader, Sendable {
         wal.withLock { $0.close() }
     }
 
+    // MARK: - Maintenance
+
+    /// Cuts the head when it is old or large enough, then applies retention. Call periodically.
+    package func maintain(nowNanos: UInt64 = TraceStore.now()) throws(StorageError) {
+        let due = state.withLock { state in
+            guard let since = state.headSince, state.head.spanCount > 0 else { return false }
+            return nowNanos >= since + options.blockDurationNanos || state.head.byteCount >= options.headMaxBytes
+        }
+        if due { try cut() }
+        try applyRetention(nowNanos: nowNanos)
+    }
+
+    /// Writes the head as a block now (no-op when empty).
+    package func cut() throws(StorageError) {
+        try maintenance.withLock { _ throws(StorageError) in
+            let frozen = try wal.withLock { wal throws(StorageError) -> (TraceHead, Int)? in
+                let empty = state.withLock { $0.head.spanCount == 0 }
+                guard !empty else { return nil }
+                let closed = try wal.cut()
+                let head = state.withLock { state in
+                    let head = state.head
+                    state.cutting = head
+                    state.head = TraceHead()
+                    state.headSince = nil
+                    return head
+                }
+                return (head, closed)
+            }
+            guard let (head, closedSegment) = frozen else { return }
+            let ulid = ULIDGenerator.next()
+            do throws(StorageError) {
+                let meta = try TraceBlockWriter.write(
+                    traces: head.allTraces, blocksDirectory: blocksDirectory, ulid: ulid, walSegmentsThrough: closedSegment,
+                    indexedKeys: options.indexedKeys)
+                let block = try TraceBlock(path: blocksDirectory + "/" + ulid)
+                state.withLock { state in
+                    state.blocks.append(block)
+                    state.cutting = nil
+                }
+                try wal.withLock { wal throws(StorageError) in try wal.removeSegments(through: closedSegment) }
+                logger.info("trace block written", metadata: ["ulid": "\(ulid)", "spans": "\(meta.spans)", "traces": "\(meta.traces)", "bytes": "\(meta.spansBytes + meta.indexBytes)"])
+            } catch {
+                // Keep serving the frozen head; its WAL segments stay, so a restart replays them.
+                state.withLock { state in
+                    if let cutting = state.cutting { state.head.insert(Array(cutting.allTraces.values.joined()), encodedBytes: cutting.byteCount) }
+                    state.cutting = nil
+                    state.headSince = state.headSince ?? Self.now()
+                }
+                throw error
+            }
+        }
+    }
+
+    private func applyRetention(nowNanos: UInt64) throws(StorageError) {
+        try maintenance.withLock { _ throws(StorageError) in
+            let doomed = state.withLock { state -> [TraceBlock] in
+                var remove: [TraceBlock] = []
+                let cutoff = nowNanos > options.retentionNanos ? nowNanos - options.retentionNanos : 0
+                var kept = state.blocks.filter { block in
+                    if block.meta.maxEnd < cutoff {
+                        remove.append(block)
+                        return false
+                    }
+                    return true
+                }
+                if options.retentionBytes > 0 {
+                    var total = kept.reduce(Int64(0)) { $0 + Int64($1.meta.spansBytes + $1.meta.indexBytes) }
+                    kept.sort { $0.meta.maxEnd < $1.meta.maxEnd }
+                    while total > options.retentionBytes, let oldest = kept.first {
+                        total -= Int64(oldest.meta.spansBytes + oldest.meta.indexBytes)
+                        remove.append(oldest)
+                        kept.removeFirst()
+                    }
+                }
+                state.blocks = kept
+                return remove
+            }
+            for block in doomed {
+                do {
+                    try FileManager.default.removeItem(atPath: block.path)
+                    logger.info("trace block deleted by retention", metadata: ["path": "\(block.path)"])
+                } catch {
+                    throw StorageError(code: .io, message: "cannot delete \(block.path): \(error)")
+                }
+            }
+        }
+    }
+
     // MARK: - TraceReader
 
+    private func snapshot() -> (heads: [TraceHead], blocks: [TraceBlock]) {
+        state.withLock { state in ([state.head] + (state.cutting.map { [$0] } ?? []), state.blocks) }
+    }
+
     package func trace(_ id: TraceID) throws(StorageError) -> [SpanRecord] {
-        head.withLock { $0.trace(id) }.sorted { ($0.startTimeUnixNano, $0.spanID) < ($1.startTimeUnixNano, $1.spanID) }
+        let (heads, blocks) = snapshot()
+        var spans: [SpanRecord] = []
+        for block in blocks.reversed() { spans += try block.trace(id) }
+        for head in heads { spans += head.trace(id) }
+        var seen = Set<SpanRecord>()
+        spans = spans.filter { seen.insert($0).inserted }
+        return spans.sorted { ($0.startTimeUnixNano, $0.spanID) < ($1.startTimeUnixNano, $1.spanID) }
     }
 
     package func services() throws(StorageError) -> [String] {
-        head.withLock { $0.services }.sorted()
+        let (heads, blocks) = snapshot()
+        var names = Set<String>()
+        for head in heads { names.formUnion(head.services) }
+        for block in blocks { names.formUnion(block.operations.keys) }
+        return names.sorted()
     }
 
     package func operations(service: String, kind: SpanKind?) throws(StorageError) -> [TraceOperation] {
-        let all = head.withLock { $0.operations[service] ?? [] }
+        let (heads, blocks) = snapshot()
+        var all = Set<TraceOperation>()
+        for head in heads { all.formUnion(head.operations[service] ?? []) }
+        for block in blocks { all.formUnion(block.operations[service] ?? []) }
         return all.filter { kind == nil || $0.kind == kind }.sorted { ($0.name, $0.kind.rawValue) < ($1.name, $1.kind.rawValue) }
     }
 
     package func findTraceIDs(_ query: TraceQuery) throws(StorageError) -> [TraceID] {
-        let found = head.withLock { $0.find(query) }
-        let newestFirst = found.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
-        return newestFirst.prefix(max(0, query.limit)).map(\.0)
+        guard query.limit > 0 else { return [] }
+        let (heads, blocks) = snapshot()
+        var newest: [TraceID: UInt64] = [:]
+        for head in heads {
+            for (id, start) in head.find(query) { newest[id] = max(newest[id] ?? 0, start) }
+        }
+        for block in blocks.reversed() {
+            for (id, start) in try block.find(query, indexedKeys: options.indexedKeys) { newest[id] = max(newest[id] ?? 0, start) }
+        }
+        return newest.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(query.limit).map(\.key)
     }
 
     package func dependencies(startNanos: UInt64, endNanos: UInt64) throws(StorageError) -> [DependencyLink] {
+        let (heads, blocks) = snapshot()
         var counts: [ServicePair: Int] = [:]
-        head.withLock { $0.dependencies(startNanos: startNanos, endNanos: endNanos, into: &counts) }
+        for head in heads { head.dependencies(startNanos: startNanos, endNanos: endNanos, into: &counts) }
+        for block in blocks { try block.dependencies(startNanos: startNanos, endNanos: endNanos, into: &counts) }
         return counts.map { DependencyLink(parent: $0.key.parent, child: $0.key.child, callCount: $0.value) }
             .sorted { ($0.parent, $0.child) < ($1.parent, $1.child) }
     }
@@ -127,5 +301,36 @@ package enum TraceBatchCodec {
             spans.append(try SpanCodec.read(&spanReader))
         }
         return spans
+    }
+}
+
+/// ULIDs for block names: 48-bit ms time and 80 random bits in Crockford base32, increasing
+/// within a process.
+enum ULIDGenerator {
+    private static let last = Mutex<(ms: UInt64, random: (UInt64, UInt16))>((0, (0, 0)))
+    private static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
+
+    static func next() -> String {
+        let ms = UInt64(max(0, Date().timeIntervalSince1970 * 1000))
+        let (time, high, low) = last.withLock { state -> (UInt64, UInt64, UInt16) in
+            if ms <= state.ms {
+                // Same or earlier millisecond: increment the random part to stay ordered.
+                state.random.1 &+= 1
+                if state.random.1 == 0 { state.random.0 &+= 1 }
+            } else {
+                state.ms = ms
+                state.random = (UInt64.random(in: 0...UInt64.max), UInt16.random(in: 0...UInt16.max))
+            }
+            return (state.ms, state.random.0, state.random.1)
+        }
+        // 128 bits: time (48) | random (80), as 26 base32 characters.
+        var value: (UInt64, UInt64) = (time << 16 | high >> 48, high << 16 | UInt64(low))
+        var out = [UInt8](repeating: 0, count: 26)
+        for index in stride(from: 25, through: 0, by: -1) {
+            out[index] = alphabet[Int(value.1 & 31)]
+            value.1 = value.1 >> 5 | (value.0 & 31) << 59
+            value.0 >>= 5
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -106,3 +106,86 @@ struct TraceStoreTests {
         #expect(try store.dependencies(startNanos: Self.t0, endNanos: Self.t0 + 10 * Self.second) == [DependencyLink(parent: "frontend", child: "backend", callCount: 1)])
     }
 }
+
+struct TraceBlockTests {
+    typealias T = TraceStoreTests
+    let helper = TraceStoreTests()
+
+    @Test func aCutHeadIsReadFromItsBlockBeforeAndAfterARestart() async throws {
+        let directory = helper.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try TraceStore.open(directory: directory, logger: Logger(label: "test"))
+        let sample = helper.sample
+        _ = try await store.write(sample)
+        try store.cut()
+        #expect(store.blockCount == 1 && store.headSpanCount == 0)
+        // A later span of trace 1 arrives in the head: the trace is read from both.
+        let late = helper.span(1, 12, parent: 11, service: "backend", name: "late", start: 500, duration: 1)
+        _ = try await store.write([late])
+        #expect(try store.trace(TraceID(high: 0xAB, low: 1)) == [sample[0], sample[1], late])
+        #expect(try store.trace(TraceID(high: 0xAB, low: 2)) == [sample[2]])
+        #expect(try store.services() == ["backend", "frontend"])
+        #expect(try store.operations(service: "backend", kind: nil).map(\.name) == ["SELECT", "late"])
+        // The WAL segments the block covers are gone; a restart reads each span once.
+        store.close()
+        let reopened = try TraceStore.open(directory: directory, logger: Logger(label: "test"))
+        #expect(try reopened.trace(TraceID(high: 0xAB, low: 1)) == [sample[0], sample[1], late])
+        #expect(reopened.blockCount == 1 && reopened.headSpanCount == 1)
+    }
+
+    @Test func blockSearchUsesPostingsAndStillChecksEverySpan() async throws {
+        let directory = helper.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try TraceStore.open(directory: directory, logger: Logger(label: "test"))
+        _ = try await store.write(helper.sample)
+        try store.cut()
+        let all = TraceQuery(serviceName: "frontend", startTimeMinNanos: T.t0, startTimeMaxNanos: T.t0 + 10 * T.second)
+        #expect(try store.findTraceIDs(all).map(\.low) == [2, 1])
+        var query = all
+        query.attributes = [(key: "http.status_code", value: "500")]  // indexed
+        #expect(try store.findTraceIDs(query).map(\.low) == [2])
+        query.attributes = [(key: "host.name", value: "h-frontend"), (key: "http.method", value: "GET")]  // resource, indexed
+        #expect(try store.findTraceIDs(query).map(\.low) == [1])
+        var backend = TraceQuery(serviceName: "backend", operationName: "SELECT", spanKind: .client, startTimeMinNanos: T.t0, startTimeMaxNanos: T.t0 + 10 * T.second)
+        backend.attributes = [(key: "error", value: "true"), (key: "db.system", value: "postgresql")]
+        #expect(try store.findTraceIDs(backend).map(\.low) == [1])
+        backend.spanKind = .server
+        #expect(try store.findTraceIDs(backend).isEmpty)
+        query = all
+        query.limit = 1
+        #expect(try store.findTraceIDs(query).map(\.low) == [2])
+        #expect(try store.dependencies(startNanos: T.t0, endNanos: T.t0 + 10 * T.second) == [DependencyLink(parent: "frontend", child: "backend", callCount: 1)])
+    }
+
+    @Test func headsAreCutByAgeAndSizeAndRetentionDeletesOldBlocks() async throws {
+        let directory = helper.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var options = TraceStoreOptions()
+        options.blockDurationNanos = 60 * T.second
+        options.retentionNanos = 3650 * 24 * 3600 * T.second
+        let store = try TraceStore.open(directory: directory, options: options, logger: Logger(label: "test"))
+        _ = try await store.write(helper.sample)
+        let now = UInt64(Date().timeIntervalSince1970 * 1e9)
+        try store.maintain(nowNanos: now)
+        #expect(store.blockCount == 0)
+        try store.maintain(nowNanos: now + 61 * T.second)
+        #expect(store.blockCount == 1)
+        // By size: a head past the byte bound is cut whatever its age.
+        var small = options
+        small.headMaxBytes = 1
+        _ = try await store.write([helper.span(3, 30, service: "frontend", name: "x", start: 0, duration: 1)])
+        store.close()
+        let bySize = try TraceStore.open(directory: directory, options: small, logger: Logger(label: "test"))
+        try bySize.maintain(nowNanos: now)
+        #expect(bySize.blockCount == 2 && bySize.headSpanCount == 0)
+        bySize.close()
+        // The spans ended in 2026-01: an hour's retention deletes both blocks.
+        var shortRetention = options
+        shortRetention.retentionNanos = 3600 * T.second
+        let retained = try TraceStore.open(directory: directory, options: shortRetention, logger: Logger(label: "test"))
+        try retained.maintain(nowNanos: now)
+        #expect(retained.blockCount == 0)
+        #expect(try retained.trace(TraceID(high: 0xAB, low: 1)).isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory + "/blocks").isEmpty)
+    }
+}
