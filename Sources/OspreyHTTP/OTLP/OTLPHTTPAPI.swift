@@ -59,6 +59,15 @@ struct OTLPHTTPAPI: Sendable {
         case .metrics:
             break
         }
+        // Admission before the body is read: a compressed or JSON body may take up to the
+        // message limit once decoded, a plain protobuf one what it declares.
+        let declared = request.headers[.contentLength].flatMap { Int($0) }
+        let plain = encoding == .protobuf && (request.headers[.contentEncoding] ?? "identity").lowercased() == "identity"
+        let reservation = plain ? min(declared ?? receiver.maxMessageBytes, receiver.maxMessageBytes) : receiver.maxMessageBytes
+        guard receiver.admission.admit(reservation) else {
+            return error(.serviceUnavailable, code: 14, "too many OTLP requests in flight", encoding: encoding, headers: [.retryAfter: "1"])
+        }
+        defer { receiver.admission.release(reservation) }
         let body: [UInt8]
         switch await readBody(request) {
         case .success(let bytes): body = bytes
@@ -74,7 +83,7 @@ struct OTLPHTTPAPI: Sendable {
         } else {
             message = body
         }
-        switch await receiver.exportMetrics(message) {
+        switch await receiver.exportMetrics(message, admitted: true) {
         case .stored(let result):
             return respond(.ok, OTLPResponses.export(.metrics, rejected: result.rejectedDataPoints, message: result.errorMessage, encoding: encoding), encoding: encoding)
         case .invalid(let message):
@@ -103,8 +112,10 @@ struct OTLPHTTPAPI: Sendable {
         do {
             var request = request
             buffer = try await request.collectBody(upTo: limit)
-        } catch {
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             return .failure(BodyFailure(status: .contentTooLarge, grpcCode: 8, message: "request body larger than \(limit) bytes"))
+        } catch {
+            return .failure(BodyFailure(status: .badRequest, grpcCode: 3, message: "cannot read the request body: \(error)"))
         }
         guard contentEncoding == "gzip" else { return .success(Array(buffer: buffer)) }
         do {

@@ -58,14 +58,25 @@ enum OTLPAttributes {
                 text = try reader.readString()
                 isString = true
                 bytes.removeAll()
-            default:
+            case 2...7:
                 bytes.removeAll()
                 isString = false
-                try renderJSONish(field: field, wire: wire, &reader, into: &bytes, topLevel: true, depth: 0)
+                do {
+                    try renderJSONish(field: field, wire: wire, &reader, into: &bytes, topLevel: true, depth: 0)
+                } catch where error == unsupportedJSONValue {
+                    // As pdata: an array or map holding NaN or an infinity does not marshal to
+                    // JSON, and its text is empty.
+                    bytes.removeAll()
+                }
+            default:
+                try reader.skip(wire)
             }
         }
         return isString ? text : String(decoding: bytes, as: UTF8.self)
     }
+
+    /// Thrown inside arrays and maps for values JSON cannot hold.
+    private static let unsupportedJSONValue = IngestError(code: .unsupported, message: "json: unsupported value")
 
     /// Renders one `AnyValue` field: at top level strings are bare, inside JSON they are quoted.
     private static func renderJSONish(field: Int, wire: WireType, _ reader: inout ProtoReader, into out: inout [UInt8], topLevel: Bool, depth: Int) throws(IngestError) {
@@ -85,7 +96,14 @@ enum OTLPAttributes {
             out.append(contentsOf: String(Int64(bitPattern: try reader.readVarint())).utf8)
         case 4:
             try reader.expect(wire, .fixed64, field: field)
-            out.append(contentsOf: ecmaScriptNumber(try reader.readDouble()).utf8)
+            let number = try reader.readDouble()
+            if !number.isFinite {
+                // pdata's AsString for a NaN or an infinity; inside JSON it fails.
+                guard topLevel else { throw unsupportedJSONValue }
+                out.append(contentsOf: ("json: unsupported value: " + GoFloatFormat.g(number)).utf8)
+            } else {
+                out.append(contentsOf: ecmaScriptNumber(number).utf8)
+            }
         case 5:
             try reader.expect(wire, .lengthDelimited, field: field)
             var array = try reader.readMessage()
@@ -108,6 +126,7 @@ enum OTLPAttributes {
             try reader.expect(wire, .lengthDelimited, field: field)
             var list = try reader.readMessage()
             var entries: [(String, [UInt8])] = []
+            var positions: [String: Int] = [:]
             while !list.isAtEnd {
                 let (entryField, entryWire) = try list.readTag()
                 guard entryField == 1 else {
@@ -132,7 +151,12 @@ enum OTLPAttributes {
                     default: try entry.skip(kvWire)
                     }
                 }
-                if let index = entries.firstIndex(where: { $0.0 == key }) { entries[index].1 = rendered } else { entries.append((key, rendered)) }
+                if let index = positions[key] {
+                    entries[index].1 = rendered
+                } else {
+                    positions[key] = entries.count
+                    entries.append((key, rendered))
+                }
             }
             // Go's encoding/json writes map keys sorted.
             entries.sort { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
@@ -164,9 +188,13 @@ enum OTLPAttributes {
         var any = false
         while !reader.isAtEnd {
             let (field, wire) = try reader.readTag()
+            guard (1...7).contains(field) else {
+                try reader.skip(wire)
+                continue
+            }
             rendered.removeAll()
             try renderJSONish(field: field, wire: wire, &reader, into: &rendered, topLevel: false, depth: depth)
-            any = any || !rendered.isEmpty
+            any = true
         }
         out.append(contentsOf: any ? rendered : Array("null".utf8))
     }
@@ -205,7 +233,8 @@ enum OTLPAttributes {
         if value.isNaN { return "NaN" }
         if value.isInfinite { return value < 0 ? "-Inf" : "+Inf" }
         let magnitude = Swift.abs(value)
-        if magnitude == 0 || (magnitude >= 1e-6 && magnitude < 1e21) { return GoFloatFormat.f(value) }
+        if magnitude == 0 { return value.sign == .minus ? "-0" : "0" }
+        if magnitude >= 1e-6 && magnitude < 1e21 { return GoFloatFormat.f(value) }
         // Go: AppendFloat(…, 'e', -1, 64), then "e-09" → "e-9".
         let text = GoFloatFormat.g(value)
         guard let e = text.firstIndex(of: "e") else { return text }

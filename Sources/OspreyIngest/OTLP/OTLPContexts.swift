@@ -22,10 +22,15 @@ struct OTLPResourceContext {
     var minTimeMs: Int64 = .max
     var maxTimeMs: Int64 = .min
 
-    init(attributes: [OTLPAttributes.Attribute], options: OTLPOptions, namer: OTLPNamer) {
-        let value = { (key: String) -> String? in attributes.last { $0.key == key }?.value }
+    init(attributes: [OTLPAttributes.Attribute], options: OTLPOptions, namer: OTLPNamer, limits: OTLPLimits) {
+        if let problem = OTLPLabelMerger.limitProblem(attributes, limits: limits, what: "resource") {
+            self.problem = problem
+            return
+        }
+        // As pdata's Map.Get: the first attribute of a key.
+        let value = { (key: String) -> String? in attributes.first { $0.key == key }?.value }
         if let name = value(Self.serviceName) {
-            if let namespace = value(Self.serviceNamespace), !namespace.isEmpty {
+            if let namespace = value(Self.serviceNamespace) {
                 identifying.append(Label(name: "job", value: namespace + "/" + name))
             } else {
                 identifying.append(Label(name: "job", value: name))
@@ -44,24 +49,24 @@ struct OTLPResourceContext {
         }
         do {
             promoted = try OTLPLabelMerger.merge(promotedAttributes, namer: namer, joiningCollisions: false)
-            let identifyingKeys = [Self.serviceName, Self.serviceNamespace, Self.serviceInstanceID]
-            let nonIdentifying = attributes.filter { !identifyingKeys.contains($0.key) }
-            // target_info carries what job and instance do not, and needs one of them to be joined on.
-            if !nonIdentifying.isEmpty && !identifying.isEmpty {
-                let shown = options.keepIdentifyingResourceAttributes ? attributes : nonIdentifying
-                var labels = try OTLPLabelMerger.merge(shown, namer: namer)
-                OTLPLabelMerger.override(&labels, with: identifying)
-                targetInfo = labels
-            }
         } catch {
-            problem = "resource attributes: \(error.message)"
+            problem = "promoted resource attributes: \(error.message)"
+            return
         }
-        for label in identifying + [Label(name: "\u{1}", value: "")] + promoted {
-            key.append(contentsOf: label.name.utf8)
-            key.append(0)
-            key.append(contentsOf: label.value.utf8)
-            key.append(0)
+        let identifyingKeys = [Self.serviceName, Self.serviceNamespace, Self.serviceInstanceID]
+        let nonIdentifying = attributes.filter { !identifyingKeys.contains($0.key) }
+        // target_info carries what job and instance do not, and needs one of them to be joined
+        // on. A resource whose attributes give no valid labels (or too many) gets none; its
+        // points are stored all the same.
+        if !nonIdentifying.isEmpty && !identifying.isEmpty {
+            let shown = options.keepIdentifyingResourceAttributes ? attributes : nonIdentifying
+            if var labels = try? OTLPLabelMerger.merge(shown, namer: namer) {
+                OTLPLabelMerger.override(&labels, with: identifying)
+                if labels.count < limits.labelLimit { targetInfo = labels }
+            }
         }
+        OTLPLabelMerger.appendKey(identifying, to: &key)
+        OTLPLabelMerger.appendKey(promoted, to: &key)
     }
 }
 
@@ -100,8 +105,12 @@ struct OTLPScopeContext {
     }
 
     /// Computes the scope's labels: only with `promote_scope_metadata` and a named scope.
-    mutating func finish(options: OTLPOptions, namer: OTLPNamer) {
+    mutating func finish(options: OTLPOptions, namer: OTLPNamer, limits: OTLPLimits) {
         guard options.promoteScopeMetadata, !name.isEmpty else { return }
+        if let problem = OTLPLabelMerger.limitProblem(attributes, limits: limits, what: "scope") {
+            self.problem = problem
+            return
+        }
         var labels: [Label] = []
         do {
             let prefixed = attributes.map { (key: "otel_scope_" + $0.key, value: $0.value) }
@@ -115,12 +124,7 @@ struct OTLPScopeContext {
             Label(name: "otel_scope_schema_url", value: schemaURL),
         ])
         self.labels = labels.filter { !$0.value.isEmpty }
-        for label in self.labels {
-            key.append(contentsOf: label.name.utf8)
-            key.append(0)
-            key.append(contentsOf: label.value.utf8)
-            key.append(0)
-        }
+        OTLPLabelMerger.appendKey(self.labels, to: &key)
     }
 }
 
@@ -140,22 +144,54 @@ enum OTLPLabelMerger {
         }
         var labels: [Label] = []
         labels.reserveCapacity(sorted.count)
+        var positions: [String: Int] = [:]
         for attribute in sorted where attribute.key != Labels.metricNameLabel {
             guard let name = namer.labelName(attribute.key) else {
                 throw IngestError(code: .badRequest, message: "attribute key \"\(attribute.key)\" gives no valid label name")
             }
-            if let index = labels.firstIndex(where: { $0.name == name }) {
+            if let index = positions[name] {
                 if joiningCollisions && !labels[index].value.isEmpty {
                     labels[index].value += ";" + attribute.value
                 } else {
                     labels[index].value = attribute.value
                 }
             } else {
+                positions[name] = labels.count
                 labels.append(Label(name: name, value: attribute.value))
             }
         }
         labels.removeAll { $0.value.isEmpty }
         return labels
+    }
+
+    /// Appends an unambiguous encoding of `labels` (lengths before names and values) to `key`.
+    static func appendKey(_ labels: [Label], to key: inout [UInt8]) {
+        func appendLength(_ count: Int) {
+            withUnsafeBytes(of: UInt32(truncatingIfNeeded: count).littleEndian) { key.append(contentsOf: $0) }
+        }
+        appendLength(labels.count)
+        for label in labels {
+            appendLength(label.name.utf8.count)
+            key.append(contentsOf: label.name.utf8)
+            appendLength(label.value.utf8.count)
+            key.append(contentsOf: label.value.utf8)
+        }
+    }
+
+    /// Why a resource's or scope's attributes break the limits, if they do.
+    static func limitProblem(_ attributes: [OTLPAttributes.Attribute], limits: OTLPLimits, what: String) -> String? {
+        if attributes.count > limits.attributeCountLimit {
+            return "\(what) has \(attributes.count) attributes, more than the limit of \(limits.attributeCountLimit)"
+        }
+        for attribute in attributes {
+            if attribute.key.utf8.count > limits.attributeKeyLengthLimit {
+                return "\(what) attribute key \"\(attribute.key.prefix(64))…\" longer than \(limits.attributeKeyLengthLimit) bytes"
+            }
+            if attribute.value.utf8.count > limits.attributeValueLengthLimit {
+                return "value of \(what) attribute \"\(attribute.key.prefix(64))\" longer than \(limits.attributeValueLengthLimit) bytes"
+            }
+        }
+        return nil
     }
 
     /// Sets every label of `overrides` in `labels`, replacing one of the same name.

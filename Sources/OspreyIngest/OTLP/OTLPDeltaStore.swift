@@ -1,23 +1,39 @@
 import Synchronization
 
-/// Running totals that turn OTLP delta points into cumulative ones, per stream (resource,
-/// scope, metric and attributes), as the OpenTelemetry Collector's `deltatocumulative`
-/// processor does:
+/// Running totals that turn OTLP delta points into cumulative ones, per stream (one per
+/// resulting Prometheus series: metric name and labels), as the OpenTelemetry Collector's
+/// `deltatocumulative` processor does:
 /// - the first point of a stream starts its total; the cumulative series starts there;
 /// - each later point adds to it when it is newer than the last one (a gap is fine), and is
-///   rejected when it is not (an overlap or a resend);
+///   rejected when it is not (an overlap or a resend) or starts before the stream did;
 /// - histograms add bucket by bucket (a bucket new to the stream starts at zero);
 /// - a stream not updated for ``idleTimeoutNs`` is forgotten (a stream that comes back starts
 ///   again from zero: a counter reset, which `rate()` handles);
 /// - at most ``capacity`` streams are tracked; points of new streams beyond that are rejected.
-/// State lives in memory only: after a restart, totals start again from zero (a reset).
+/// Updates are atomic per stream, so concurrent requests add up; a request that is not stored
+/// in the end undoes its updates. State lives in memory only: after a restart, totals start
+/// again from zero (a reset).
 package final class OTLPDeltaStore: Sendable {
     /// One stream's total.
-    struct Stream: Sendable {
+    struct Stream: Sendable, Equatable {
         var lastTimeNs: UInt64
         var startTimeNs: UInt64
         var value: Double = 0
         var buckets: OTLPBuckets?
+    }
+
+    /// Why a delta point was not added.
+    enum Refusal: Error {
+        case notNewer, startsBeforeStream, full, incompatible
+
+        var message: String {
+            switch self {
+            case .notNewer: return "delta point not newer than the stream's last point"
+            case .startsBeforeStream: return "delta point starts before its stream began"
+            case .full: return "too many delta streams to convert to cumulative"
+            case .incompatible: return "delta point of another type than its stream"
+            }
+        }
     }
 
     private final class Shard: Sendable {
@@ -26,6 +42,7 @@ package final class OTLPDeltaStore: Sendable {
 
     private let shards: [Shard]
     private let perShardCapacity: Int
+    private let lastSweepNs = Atomic<UInt64>(0)
     /// How long an idle stream is kept, ns.
     package let idleTimeoutNs: UInt64
 
@@ -40,29 +57,52 @@ package final class OTLPDeltaStore: Sendable {
         shards[Int(key.low % UInt64(shards.count))]
     }
 
-    func stream(_ key: SeriesRefCache.Fingerprint) -> Stream? {
-        shard(key).streams.withLock { $0[key] }
-    }
-
-    /// Whether a new stream would fit (after forgetting idle ones as of `nowNs`).
-    func hasRoom(for key: SeriesRefCache.Fingerprint, nowNs: UInt64) -> Bool {
+    /// Adds a point to its stream atomically: `update` gets the stream (nil for a new one) and
+    /// returns the new state. Returns the new state and the previous one (to undo with).
+    func accumulate(
+        _ key: SeriesRefCache.Fingerprint, startNs: UInt64, timeNs: UInt64, nowNs: UInt64,
+        _ update: (Stream?) -> Result<Stream, Refusal>
+    ) -> Result<(new: Stream, previous: Stream?), Refusal> {
+        sweepIfDue(nowNs: nowNs)
         let capacity = perShardCapacity
-        let timeout = idleTimeoutNs
         return shard(key).streams.withLock { streams in
-            if streams.count < capacity { return true }
-            let cutoff = nowNs > timeout ? nowNs - timeout : 0
-            streams = streams.filter { $0.value.lastTimeNs >= cutoff }
-            return streams.count < capacity
+            let previous = streams[key]
+            if let previous {
+                guard timeNs > previous.lastTimeNs else { return .failure(.notNewer) }
+                if startNs != 0 && startNs < previous.startTimeNs { return .failure(.startsBeforeStream) }
+            } else if streams.count >= capacity {
+                return .failure(.full)
+            }
+            switch update(previous) {
+            case .success(let new):
+                streams[key] = new
+                return .success((new, previous))
+            case .failure(let refusal):
+                return .failure(refusal)
+            }
         }
     }
 
-    /// Stores the totals of a committed request.
-    func store(_ updates: [SeriesRefCache.Fingerprint: Stream]) {
-        for (key, stream) in updates {
-            shard(key).streams.withLock { streams in
-                // A concurrent request may have moved the stream further; keep the newest.
-                if let current = streams[key], current.lastTimeNs > stream.lastTimeNs { return }
-                streams[key] = stream
+    /// Puts a stream back as it was before an update that is not stored after all, unless
+    /// another update came since.
+    func undo(_ key: SeriesRefCache.Fingerprint, to previous: Stream?, ifStill current: Stream) {
+        shard(key).streams.withLock { streams in
+            guard streams[key] == current else { return }
+            streams[key] = previous
+        }
+    }
+
+    /// Forgets streams idle for longer than the timeout, at most once a minute.
+    private func sweepIfDue(nowNs: UInt64) {
+        let last = lastSweepNs.load(ordering: .relaxed)
+        guard nowNs > last + 60 * 1_000_000_000,
+              lastSweepNs.compareExchange(expected: last, desired: nowNs, ordering: .relaxed).exchanged else { return }
+        let cutoff = nowNs > idleTimeoutNs ? nowNs - idleTimeoutNs : 0
+        for shard in shards {
+            shard.streams.withLock { streams in
+                if streams.values.contains(where: { $0.lastTimeNs < cutoff }) {
+                    streams = streams.filter { $0.value.lastTimeNs >= cutoff }
+                }
             }
         }
     }

@@ -37,13 +37,14 @@ package final class OTLPMetricsIngester: Sendable {
         }
         do {
             try outcome.get()
+            _ = try await appender.commit()
         } catch {
             appender.rollback()
+            // Nothing of the request is stored: take its delta updates back, newest first.
+            for update in translation.deltaUpdates.reversed() { deltas.undo(update.key, to: update.previous, ifStill: update.new) }
             throw error
         }
-        _ = try await appender.commit()
         for (key, ref) in translation.learned { cache.insert(key, ref) }
-        if !translation.deltaUpdates.isEmpty { deltas.store(translation.deltaUpdates) }
         return translation.result
     }
 }

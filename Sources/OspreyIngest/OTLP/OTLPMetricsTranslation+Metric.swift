@@ -24,7 +24,8 @@ extension OTLPMetricsTranslation {
         var help = ""
         var unit = ""
         var kind: DataKind?
-        var data = message
+        // A message field sent twice is merged, as protobuf does: the points of both count.
+        var dataMessages: [ProtoReader] = []
         while !scan.isAtEnd {
             let (field, wire) = try scan.readTag()
             switch field {
@@ -39,8 +40,10 @@ extension OTLPMetricsTranslation {
                 unit = try scan.readString()
             case 5, 7, 9, 10, 11:
                 try scan.expect(wire, .lengthDelimited, field: field)
-                kind = DataKind(rawValue: field)
-                data = try scan.readMessage()
+                let newKind = DataKind(rawValue: field)
+                if newKind != kind { dataMessages.removeAll() }
+                kind = newKind
+                dataMessages.append(try scan.readMessage())
             default:
                 try scan.skip(wire)
             }
@@ -50,20 +53,23 @@ extension OTLPMetricsTranslation {
         var temporality: UInt64 = 0
         var monotonic = false
         var points: [ProtoReader] = []
-        while !data.isAtEnd {
-            let (field, wire) = try data.readTag()
-            switch field {
-            case 1:
-                try data.expect(wire, .lengthDelimited, field: field)
-                points.append(try data.readMessage())
-            case 2 where kind != .gauge && kind != .summary:
-                try data.expect(wire, .varint, field: field)
-                temporality = try data.readVarint()
-            case 3 where kind == .sum:
-                try data.expect(wire, .varint, field: field)
-                monotonic = try data.readVarint() != 0
-            default:
-                try data.skip(wire)
+        for message in dataMessages {
+            var data = message
+            while !data.isAtEnd {
+                let (field, wire) = try data.readTag()
+                switch field {
+                case 1:
+                    try data.expect(wire, .lengthDelimited, field: field)
+                    points.append(try data.readMessage())
+                case 2 where kind != .gauge && kind != .summary:
+                    try data.expect(wire, .varint, field: field)
+                    temporality = try data.readVarint()
+                case 3 where kind == .sum:
+                    try data.expect(wire, .varint, field: field)
+                    monotonic = try data.readVarint() != 0
+                default:
+                    try data.skip(wire)
+                }
             }
         }
         result.dataPoints += points.count

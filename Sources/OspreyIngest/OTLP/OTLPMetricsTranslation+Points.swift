@@ -44,25 +44,39 @@ extension OTLPMetricsTranslation {
                 try reader.skip(wire)
             }
         }
-        resource.note(timeNs: timeNs)
         if let problem = timestampProblem(timeNs) {
             result.reject(problem)
             return
         }
+        resource.note(timeNs: timeNs)
         let key = pointKey(metric.seed)
+        var labels = OTLPPointLabels()
+        var deltaUpdate: DeltaUpdate?
         if flags & 1 != 0 {
             value = StaleMarker.value
         } else if metric.isDelta {
-            var rejection: String?
-            guard let total = accumulate(key, startNs: startNs, timeNs: timeNs, value: value, &rejection) else {
-                result.reject(rejection ?? "delta point rejected")
+            guard value.isFinite else {
+                result.reject("delta point with a value that is not finite")
                 return
             }
-            value = total
+            let increment = value
+            let outcome = try accumulateDelta(&labels, metric, resource, scope, startNs: startNs, timeNs: timeNs) { previous in
+                guard let previous else {
+                    return .success(OTLPDeltaStore.Stream(lastTimeNs: timeNs, startTimeNs: startNs != 0 ? startNs : timeNs, value: increment))
+                }
+                guard previous.buckets == nil else { return .failure(.incompatible) }
+                var next = previous
+                next.value += increment
+                next.lastTimeNs = timeNs
+                return .success(next)
+            }
+            guard let update = outcome else { return }
+            deltaUpdate = update
+            value = update.new.value
         }
-        var labels = OTLPPointLabels()
         let timestampMs = Int64(truncatingIfNeeded: timeNs / 1_000_000)
         guard let ref = try appendSample(key, &labels, metric, resource, scope, name: metric.name, extra: nil, timestampMs: timestampMs, value: value) else {
+            if let deltaUpdate { undo(deltaUpdate) }
             result.reject(labels.rejection ?? "sample rejected")
             return
         }
@@ -116,12 +130,20 @@ extension OTLPMetricsTranslation {
                 try reader.skip(wire)
             }
         }
+        guard buckets.bounds.count <= limits.bucketLimit else {
+            result.reject("histogram point with more than \(limits.bucketLimit) buckets")
+            return
+        }
         // As Prometheus: only as many buckets as there are both bounds and counts.
         let usable = min(buckets.bounds.count, buckets.counts.count)
         buckets.bounds.removeLast(buckets.bounds.count - usable)
         buckets.counts.removeLast(buckets.counts.count - usable)
+        // An explicit +Inf bound is the +Inf bucket, which is the point's count.
+        while buckets.bounds.last == .infinity {
+            buckets.bounds.removeLast()
+            buckets.counts.removeLast()
+        }
         for index in buckets.bounds.indices where buckets.bounds[index].isNaN || (index > 0 && buckets.bounds[index] <= buckets.bounds[index - 1]) {
-            resource.note(timeNs: timeNs)
             result.reject("explicit_bounds of a histogram point are not increasing")
             return
         }
@@ -169,7 +191,7 @@ extension OTLPMetricsTranslation {
                 sum = try reader.readDouble()
             case 6:
                 try reader.expect(wire, .varint, field: field)
-                scale = try reader.readSignedVarint()
+                scale = Int64(try reader.readSignedVarint32())
             case 7:
                 try reader.expect(wire, .fixed64, field: field)
                 zeroCount = Double(try reader.readFixed64())
@@ -191,9 +213,13 @@ extension OTLPMetricsTranslation {
                 try reader.skip(wire)
             }
         }
-        guard (-1100...1100).contains(scale) else {
-            resource.note(timeNs: timeNs)
-            result.reject("exponential histogram scale \(scale) out of range")
+        guard positive.counts.count <= limits.bucketLimit, negative.counts.count <= limits.bucketLimit else {
+            result.reject("exponential histogram point with more than \(limits.bucketLimit) buckets on a side")
+            return
+        }
+        // OTLP defines scales from -10 to 20.
+        guard (-10...20).contains(scale) else {
+            result.reject("exponential histogram scale \(scale) outside -10…20")
             return
         }
         let buckets = OTLPExponentialConversion.classic(
@@ -211,7 +237,7 @@ extension OTLPMetricsTranslation {
             switch field {
             case 1:
                 try reader.expect(wire, .varint, field: field)
-                offset = try reader.readSignedVarint()
+                offset = Int64(try reader.readSignedVarint32())
             case 2:
                 try reader.readRepeated(wire, element: .varint) { r throws(IngestError) in counts.append(Double(try r.readVarint())) }
             default:
@@ -226,32 +252,47 @@ extension OTLPMetricsTranslation {
         _ point: OTLPBuckets, timeNs: UInt64, startNs: UInt64, flags: UInt64,
         _ metric: inout OTLPMetricContext, _ resource: inout OTLPResourceContext, _ scope: OTLPScopeContext
     ) throws {
-        resource.note(timeNs: timeNs)
         if let problem = timestampProblem(timeNs) {
             result.reject(problem)
             return
         }
+        resource.note(timeNs: timeNs)
         let key = pointKey(metric.seed)
         let stale = flags & 1 != 0
         var buckets = point
+        var labels = OTLPPointLabels()
+        var deltaUpdate: DeltaUpdate?
         if metric.isDelta && !stale {
-            var rejection: String?
-            guard let total = accumulate(key, startNs: startNs, timeNs: timeNs, buckets: point, &rejection) else {
-                result.reject(rejection ?? "delta point rejected")
+            guard point.count.isFinite, point.sum?.isFinite ?? true else {
+                result.reject("delta point with a value that is not finite")
                 return
             }
+            let outcome = try accumulateDelta(&labels, metric, resource, scope, startNs: startNs, timeNs: timeNs) { previous in
+                guard let previous else {
+                    return .success(OTLPDeltaStore.Stream(lastTimeNs: timeNs, startTimeNs: startNs != 0 ? startNs : timeNs, buckets: point))
+                }
+                guard let total = previous.buckets else { return .failure(.incompatible) }
+                var next = previous
+                next.buckets = total.adding(point)
+                next.lastTimeNs = timeNs
+                return .success(next)
+            }
+            guard let update = outcome, let total = update.new.buckets else { return }
+            deltaUpdate = update
             buckets = total
         }
         let timestampMs = Int64(truncatingIfNeeded: timeNs / 1_000_000)
-        var labels = OTLPPointLabels()
         let staleValue = StaleMarker.value
         var failed = false
+        var anyStored = false
         if let sum = buckets.sum {
             let stored = try appendSample(key.extended(with: 1), &labels, metric, resource, scope, name: metric.name + "_sum", extra: nil, timestampMs: timestampMs, value: stale ? staleValue : sum)
             failed = failed || stored == nil
+            anyStored = anyStored || stored != nil
         }
         let countStored = try appendSample(key.extended(with: 2), &labels, metric, resource, scope, name: metric.name + "_count", extra: nil, timestampMs: timestampMs, value: stale ? staleValue : buckets.count)
         failed = failed || countStored == nil
+        anyStored = anyStored || countStored != nil
         let bucketName = metric.name + "_bucket"
         var cumulative = 0.0
         var nextExemplar = 0
@@ -262,6 +303,7 @@ extension OTLPMetricsTranslation {
                 key.extended(with: 4).extended(with: bound.bitPattern), &labels, metric, resource, scope,
                 name: bucketName, extra: Label(name: "le", value: GoFloatFormat.f(bound)), timestampMs: timestampMs, value: stale ? staleValue : cumulative)
             failed = failed || ref == nil
+            anyStored = anyStored || ref != nil
             while nextExemplar < exemplarReaders.count, let value = exemplarValues[nextExemplar], value <= bound {
                 if let ref { try appendExemplar(exemplarReaders[nextExemplar], to: ref, pointTimestampMs: timestampMs) }
                 nextExemplar += 1
@@ -271,13 +313,18 @@ extension OTLPMetricsTranslation {
             key.extended(with: 3), &labels, metric, resource, scope,
             name: bucketName, extra: Label(name: "le", value: "+Inf"), timestampMs: timestampMs, value: stale ? staleValue : buckets.count)
         failed = failed || infinity == nil
+        anyStored = anyStored || infinity != nil
         if let infinity {
             while nextExemplar < exemplarReaders.count {
                 try appendExemplar(exemplarReaders[nextExemplar], to: infinity, pointTimestampMs: timestampMs)
                 nextExemplar += 1
             }
         }
-        if failed { result.reject(labels.rejection ?? "sample rejected") }
+        if failed {
+            // A histogram partly stored keeps its total: its stored series moved on.
+            if let deltaUpdate, !anyStored { undo(deltaUpdate) }
+            result.reject(labels.rejection ?? "sample rejected")
+        }
     }
 
     /// An exemplar's value without decoding the rest (nil when it has none).
@@ -287,8 +334,12 @@ extension OTLPMetricsTranslation {
         while !reader.isAtEnd {
             let (field, wire) = try reader.readTag()
             switch field {
-            case 3: value = try reader.readDouble()
-            case 6: value = Double(Int64(bitPattern: try reader.readFixed64()))
+            case 3:
+                try reader.expect(wire, .fixed64, field: field)
+                value = try reader.readDouble()
+            case 6:
+                try reader.expect(wire, .fixed64, field: field)
+                value = Double(Int64(bitPattern: try reader.readFixed64()))
             default: try reader.skip(wire)
             }
         }
@@ -350,11 +401,11 @@ extension OTLPMetricsTranslation {
                 try reader.skip(wire)
             }
         }
-        resource.note(timeNs: timeNs)
         if let problem = timestampProblem(timeNs) {
             result.reject(problem)
             return
         }
+        resource.note(timeNs: timeNs)
         let key = pointKey(metric.seed)
         let stale = flags & 1 != 0
         let staleValue = StaleMarker.value
@@ -375,45 +426,41 @@ extension OTLPMetricsTranslation {
 
     // MARK: - Delta streams
 
-    /// The running total of a delta sum stream after this point; nil (with the reason) when the
-    /// point overlaps the stream's last one or the store is full.
-    mutating func accumulate(_ key: Fingerprint, startNs: UInt64, timeNs: UInt64, value: Double, _ rejection: inout String?) -> Double? {
-        if var stream = deltaUpdates[key] ?? deltas.stream(key) {
-            guard timeNs > stream.lastTimeNs else {
-                rejection = "delta point not newer than the stream's last point"
-                return nil
-            }
-            stream.value += value
-            stream.lastTimeNs = timeNs
-            deltaUpdates[key] = stream
-            return stream.value
-        }
-        guard deltas.hasRoom(for: key, nowNs: nowNs) else {
-            rejection = "too many delta streams to convert to cumulative"
-            return nil
-        }
-        deltaUpdates[key] = OTLPDeltaStore.Stream(lastTimeNs: timeNs, startTimeNs: startNs != 0 ? startNs : timeNs, value: value)
-        return value
+    /// An applied delta update, to undo if its point is not stored after all.
+    struct DeltaUpdate {
+        var key: Fingerprint
+        var previous: OTLPDeltaStore.Stream?
+        var new: OTLPDeltaStore.Stream
     }
 
-    /// The running total of a delta histogram stream after this point.
-    mutating func accumulate(_ key: Fingerprint, startNs: UInt64, timeNs: UInt64, buckets: OTLPBuckets, _ rejection: inout String?) -> OTLPBuckets? {
-        if var stream = deltaUpdates[key] ?? deltas.stream(key) {
-            guard timeNs > stream.lastTimeNs else {
-                rejection = "delta point not newer than the stream's last point"
-                return nil
-            }
-            let total = stream.buckets.map { $0.adding(buckets) } ?? buckets
-            stream.buckets = total
-            stream.lastTimeNs = timeNs
-            deltaUpdates[key] = stream
-            return total
-        }
-        guard deltas.hasRoom(for: key, nowNs: nowNs) else {
-            rejection = "too many delta streams to convert to cumulative"
+    /// Adds the current point to its delta stream, identified by the Prometheus series it
+    /// feeds (metric name and labels, whatever the order or types of the attributes). Returns
+    /// nil when the point is rejected (and counted).
+    mutating func accumulateDelta(
+        _ labels: inout OTLPPointLabels, _ metric: OTLPMetricContext, _ resource: OTLPResourceContext, _ scope: OTLPScopeContext,
+        startNs: UInt64, timeNs: UInt64, _ update: (OTLPDeltaStore.Stream?) -> Result<OTLPDeltaStore.Stream, OTLPDeltaStore.Refusal>
+    ) throws -> DeltaUpdate? {
+        guard let series = try seriesLabels(&labels, resource, scope, name: metric.name, extra: nil) else {
+            result.reject(labels.rejection ?? "invalid labels")
             return nil
         }
-        deltaUpdates[key] = OTLPDeltaStore.Stream(lastTimeNs: timeNs, startTimeNs: startNs != 0 ? startNs : timeNs, buckets: buckets)
-        return buckets
+        scratch.removeAll(keepingCapacity: true)
+        series.appendSortKey(to: &scratch)
+        let key = scratch.withUnsafeBytes { SeriesRefCache.fingerprint($0) }
+        switch deltas.accumulate(key, startNs: startNs, timeNs: timeNs, nowNs: nowNs, update) {
+        case .success(let (new, previous)):
+            let applied = DeltaUpdate(key: key, previous: previous, new: new)
+            deltaUpdates.append(applied)
+            return applied
+        case .failure(let refusal):
+            result.reject(refusal.message)
+            return nil
+        }
+    }
+
+    /// Takes back one delta update (its point was not stored).
+    mutating func undo(_ update: DeltaUpdate) {
+        deltas.undo(update.key, to: update.previous, ifStill: update.new)
+        if let index = deltaUpdates.lastIndex(where: { $0.key == update.key && $0.new == update.new }) { deltaUpdates.remove(at: index) }
     }
 }

@@ -74,7 +74,7 @@ extension OTLPMetricsTranslation {
 
     /// The full label set of one series of the current point; nil (and a rejection) when the
     /// point's attributes break a limit.
-    private mutating func seriesLabels(
+    mutating func seriesLabels(
         _ labels: inout OTLPPointLabels, _ resource: OTLPResourceContext, _ scope: OTLPScopeContext, name: String, extra: Label?
     ) throws -> Labels? {
         if labels.base == nil && labels.rejection == nil {
@@ -201,22 +201,32 @@ extension OTLPMetricsTranslation {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Most `target_info` samples per resource and request: a request whose points span more
+    /// than this many half lookbacks gets them for the newest part only.
+    static let maxTargetInfoSamples = 24
+
     /// `target_info` for a resource: value 1 every half lookback delta from the resource's
-    /// earliest to its latest point, and at the latest. Samples the storage refuses (an
-    /// overlap with an earlier request) are skipped.
-    mutating func appendTargetInfo(_ resource: OTLPResourceContext) {
+    /// earliest to its latest accepted point, and at the latest (at most
+    /// ``maxTargetInfoSamples``, the newest). Samples the storage refuses (an overlap with an
+    /// earlier request) are skipped; storage failures are rethrown.
+    mutating func appendTargetInfo(_ resource: OTLPResourceContext) throws {
         guard let base = resource.targetInfo else { return }
         scratch.removeAll(keepingCapacity: true)
-        scratch.append(contentsOf: resource.key)
+        OTLPLabelMerger.appendKey(base, to: &scratch)
         scratch.append(contentsOf: "\u{FF}target_info".utf8)
         let key = scratch.withUnsafeBytes { SeriesRefCache.fingerprint($0) }
+        let interval = options.lookbackDeltaMs > 1 ? options.lookbackDeltaMs / 2 : 150_000
+        // Prometheus' grid: the earliest point, then every interval while before the latest, then
+        // the latest; only the newest samples of it are written.
         var timestamps: [Int64] = []
-        let interval = max(1, options.lookbackDeltaMs / 2)
-        var timestamp = resource.minTimeMs
-        while timestamp < resource.maxTimeMs {
-            timestamps.append(timestamp)
-            timestamp += interval
+        if resource.maxTimeMs > resource.minTimeMs {
+            var step = (resource.maxTimeMs - resource.minTimeMs - 1) / interval
+            while step >= 0 && timestamps.count < Self.maxTargetInfoSamples - 1 {
+                timestamps.append(resource.minTimeMs + step * interval)
+                step -= 1
+            }
         }
+        timestamps.reverse()
         timestamps.append(resource.maxTimeMs)
         var ref = cache.ref(for: key)
         let labels = Labels(sorting: base + [Label(name: Labels.metricNameLabel, value: "target_info")])
@@ -235,7 +245,7 @@ extension OTLPMetricsTranslation {
                 }
                 ref = stored
             } catch {
-                continue
+                if error.code == .io || error.code == .unavailable || error.code == .canceled { throw error }
             }
         }
     }

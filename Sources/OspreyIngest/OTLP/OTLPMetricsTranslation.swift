@@ -20,8 +20,8 @@ struct OTLPMetricsTranslation {
     var result = OTLPMetricsResult()
     /// Series stored by this request, remembered in the cache once committed.
     var learned: [(Fingerprint, SeriesRef)] = []
-    /// Delta streams' new totals, stored once committed.
-    var deltaUpdates: [Fingerprint: OTLPDeltaStore.Stream] = [:]
+    /// Delta updates applied by this request, undone if it is not stored.
+    var deltaUpdates: [DeltaUpdate] = []
     /// Reused buffers.
     var scratch: [UInt8] = []
     var attributeEntries: [(reader: ProtoReader, raw: UnsafeRawBufferPointer)] = []
@@ -55,14 +55,14 @@ struct OTLPMetricsTranslation {
     private mutating func resourceMetrics(_ message: ProtoReader) throws {
         // The resource may follow its scopes on the wire: find it first.
         var scan = message
-        var resourceReader: ProtoReader?
+        var resourceReaders: [ProtoReader] = []
         var scopeReaders: [ProtoReader] = []
         while !scan.isAtEnd {
             let (field, wire) = try scan.readTag()
             switch field {
             case 1:
                 try scan.expect(wire, .lengthDelimited, field: field)
-                resourceReader = try scan.readMessage()
+                resourceReaders.append(try scan.readMessage())
             case 2:
                 try scan.expect(wire, .lengthDelimited, field: field)
                 scopeReaders.append(try scan.readMessage())
@@ -71,17 +71,17 @@ struct OTLPMetricsTranslation {
             }
         }
         var attributes: [OTLPAttributes.Attribute] = []
-        if let resourceReader {
+        for resourceReader in resourceReaders {
             try OTLPAttributes.collect(resourceReader, field: 1, into: &attributes)
         }
-        var resource = OTLPResourceContext(attributes: attributes, options: options, namer: namer)
+        var resource = OTLPResourceContext(attributes: attributes, options: options, namer: namer, limits: limits)
         if let problem = resource.problem {
             // Points of a resource that cannot be labelled are all rejected.
             for scope in scopeReaders { try rejectPoints(inScope: scope, problem) }
             return
         }
         for scope in scopeReaders { try scopeMetrics(scope, &resource) }
-        if resource.maxTimeMs != .min { appendTargetInfo(resource) }
+        if resource.maxTimeMs != .min { try appendTargetInfo(resource) }
     }
 
     private mutating func scopeMetrics(_ message: ProtoReader, _ resource: inout OTLPResourceContext) throws {
@@ -105,7 +105,7 @@ struct OTLPMetricsTranslation {
                 try scan.skip(wire)
             }
         }
-        scope.finish(options: options, namer: namer)
+        scope.finish(options: options, namer: namer, limits: limits)
         if let problem = scope.problem {
             try rejectPoints(inScope: message, problem)
             return
@@ -119,14 +119,14 @@ struct OTLPMetricsTranslation {
         var count = 0
         while !scan.isAtEnd {
             let (field, wire) = try scan.readTag()
-            guard field == 2 else {
+            guard field == 2, wire == .lengthDelimited else {
                 try scan.skip(wire)
                 continue
             }
             var metric = try scan.readMessage()
             while !metric.isAtEnd {
                 let (metricField, metricWire) = try metric.readTag()
-                guard [5, 7, 9, 10, 11].contains(metricField) else {
+                guard [5, 7, 9, 10, 11].contains(metricField), metricWire == .lengthDelimited else {
                     try metric.skip(metricWire)
                     continue
                 }

@@ -33,7 +33,9 @@ package struct OTLPNamer: Sendable {
     /// is left of it.
     package func labelName(_ key: String) -> String? {
         guard !key.isEmpty else { return nil }
-        let result = strategy.escapes ? Self.escapedLabelName(key) : key
+        // UTF-8 strategies keep keys as they are (Prometheus does not check them).
+        guard strategy.escapes else { return key }
+        let result = Self.escapedLabelName(key)
         if result.utf8.allSatisfy({ $0 == UInt8(ascii: "_") }) { return nil }
         return result
     }
@@ -231,6 +233,6 @@ package struct OTLPNamer: Sendable {
 
 extension Substring {
     fileprivate var trimmingSpaces: String {
-        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+        String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
     }
 }

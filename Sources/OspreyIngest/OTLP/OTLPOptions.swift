@@ -54,6 +54,8 @@ package struct OTLPLimits: Hashable, Sendable {
     package var dataPointLimit = 1_000_000
     /// Most labels per series.
     package var labelLimit = 512
+    /// Most buckets per histogram point (explicit bounds, or exponential buckets per side).
+    package var bucketLimit = 4096
 
     /// Defaults.
     package init() {}

@@ -46,15 +46,18 @@ package final class OTLPReceiver: Sendable {
         }
     }
 
-    /// Stores a protobuf `ExportMetricsServiceRequest`.
-    package func exportMetrics(_ message: [UInt8]) async -> Outcome {
+    /// Stores a protobuf `ExportMetricsServiceRequest`. `admitted` says the transport already
+    /// holds an admission for it (taken before reading and decompressing the body).
+    package func exportMetrics(_ message: [UInt8], admitted: Bool = false) async -> Outcome {
         guard message.count <= maxMessageBytes else {
             return .tooLarge("message of \(message.count) bytes is larger than the limit of \(maxMessageBytes) bytes")
         }
-        guard admission.admit(message.count) else {
-            return .unavailable("too many OTLP requests in flight", retryAfterSeconds: 1)
+        if !admitted {
+            guard admission.admit(message.count) else {
+                return .unavailable("too many OTLP requests in flight", retryAfterSeconds: 1)
+            }
         }
-        defer { admission.release(message.count) }
+        defer { if !admitted { admission.release(message.count) } }
         let nowNs = UInt64(max(0, Date().timeIntervalSince1970 * 1e9))
         do {
             return .stored(try await self.ingester.ingest(message, into: appendable.appender(), nowNs: nowNs))

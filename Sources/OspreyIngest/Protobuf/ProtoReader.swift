@@ -69,6 +69,12 @@ package struct ProtoReader {
         return Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1)))
     }
 
+    /// A zig-zag encoded `sint32`: as protobuf decoders do, only the low 32 bits of the varint count.
+    package mutating func readSignedVarint32() throws(IngestError) -> Int32 {
+        let raw = UInt32(truncatingIfNeeded: try readVarint())
+        return Int32(bitPattern: (raw >> 1) ^ (0 &- (raw & 1)))
+    }
+
     /// A little-endian 64-bit value (`double`, `fixed64`).
     @inline(__always)
     package mutating func readFixed64() throws(IngestError) -> UInt64 {
