@@ -46,7 +46,6 @@ package final class TraceBlock: Sendable {
     package let operations: [String: Set<TraceOperation>]
     private let tableOffset: Int
     private let postingsSection: Range<Int>
-    private let decodedPostings = Mutex<[TracePostingKey: [UInt32]]?>(nil)
 
     /// Opens the block in `path`.
     package init(path: String) throws(StorageError) {
@@ -220,12 +219,11 @@ package final class TraceBlock: Sendable {
         return try Deflate.decompress(compressed, size: length)
     }
 
-    /// Rows listed under `key` (empty when none).
-    func postings(_ key: TracePostingKey) throws(StorageError) -> [UInt32] {
-        if let cached = decodedPostings.withLock({ $0 }) { return cached[key] ?? [] }
+    /// Rows listed under each of `keys` (empty when none). The postings section is decoded
+    /// for each search and not kept, so memory does not grow with the blocks searched.
+    func postings(_ keys: [TracePostingKey]) throws(StorageError) -> [[UInt32]] {
         let all = try decodePostings()
-        decodedPostings.withLock { $0 = all }
-        return all[key] ?? []
+        return keys.map { all[$0] ?? [] }
     }
 
     private func decodePostings() throws(StorageError) -> [TracePostingKey: [UInt32]] {
@@ -272,25 +270,25 @@ package final class TraceBlock: Sendable {
         }
     }
 
-    /// Drops decoded postings (memory) until the next search needs them.
-    package func releaseCaches() {
-        decodedPostings.withLock { $0 = nil }
-    }
-
     /// The traces of this block with a span matching `query`, with the start of the newest
     /// matching span, at most `limit` of the newest.
     package func find(_ query: TraceQuery, indexedKeys: Set<String>) throws(StorageError) -> [(TraceID, UInt64)] {
         guard meta.maxEnd >= query.startTimeMinNanos, meta.minStart <= query.startTimeMaxNanos else { return [] }
-        var candidates = try postings(.service(query.serviceName))
+        var keys: [TracePostingKey] = [.service(query.serviceName)]
+        let kinds = query.spanKind.map { [$0] } ?? SpanKind.allCases
         if let operation = query.operationName {
-            var rows: [UInt32] = []
-            for kind in query.spanKind.map({ [$0] }) ?? SpanKind.allCases {
-                rows += try postings(.operation(service: query.serviceName, name: operation, kind: kind))
-            }
+            keys += kinds.map { .operation(service: query.serviceName, name: operation, kind: $0) }
+        }
+        let indexedConditions = query.attributes.filter { indexedKeys.contains($0.key) }
+        keys += indexedConditions.map { .attribute(service: query.serviceName, key: $0.key, value: $0.value) }
+        let lists = try postings(keys)
+        var candidates = lists[0]
+        if query.operationName != nil {
+            let rows = lists[1...kinds.count].flatMap { $0 }
             candidates = intersect(candidates, Array(Set(rows)).sorted())
         }
-        for condition in query.attributes where indexedKeys.contains(condition.key) {
-            candidates = intersect(candidates, try postings(.attribute(service: query.serviceName, key: condition.key, value: condition.value)))
+        for list in lists.suffix(indexedConditions.count) {
+            candidates = intersect(candidates, list)
         }
         // Latest-ending first; stop once `limit` matches start after every remaining end.
         let rows = candidates.map { row(Int($0)) }.filter { $0.lastEnd >= query.startTimeMinNanos && $0.firstStart <= query.startTimeMaxNanos }

@@ -13,8 +13,9 @@ package struct TraceStoreOptions: Hashable, Sendable {
     package var walSegmentBytes = 128 << 20
     /// The head is cut into a block once its oldest write is this old (`--traces.block-duration`).
     package var blockDurationNanos: UInt64 = 15 * 60 * 1_000_000_000
-    /// … or once it holds this many encoded bytes (`--traces.head-max-bytes`).
-    package var headMaxBytes = 256 << 20
+    /// … or once it holds this many encoded bytes (`--traces.head-max-bytes`; in memory the
+    /// head takes a few times this).
+    package var headMaxBytes = 64 << 20
     /// Blocks whose newest span ended longer ago are deleted (`--traces.retention.time`).
     package var retentionNanos: UInt64 = 7 * 24 * 3600 * 1_000_000_000
     /// Oldest blocks are deleted while all blocks take more (`--traces.retention.size`; 0: none).
