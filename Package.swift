@@ -121,7 +121,7 @@ let package = Package(
         .target(
             name: "OspreyServer",
             dependencies: [
-                "OspreyModel", "OspreyStorage", "OspreyTSDB", "OspreyHTTP", "OspreyGRPC", "OspreyScrape", "OspreyIngest",
+                "OspreyModel", "OspreyStorage", "OspreyTSDB", "OspreyHTTP", "OspreyGRPC", "OspreyScrape", "OspreyIngest", "OspreyTraceStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
 
                 .product(name: "Logging", package: "swift-log"),

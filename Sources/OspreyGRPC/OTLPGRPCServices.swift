@@ -15,8 +15,9 @@ struct RawBytesCoder: MessageSerializer, MessageDeserializer {
     }
 }
 
-/// `opentelemetry.proto.collector.metrics.v1.MetricsService/Export`, and the trace and logs
-/// services' `Export`, which answer `UNIMPLEMENTED` until Osprey stores traces and logs.
+/// `opentelemetry.proto.collector.metrics.v1.MetricsService/Export`,
+/// `…trace.v1.TraceService/Export` (spans into the trace store) and the logs service's `Export`,
+/// which answers `UNIMPLEMENTED` until Osprey stores logs.
 ///
 /// Statuses as the OTLP spec says: `OK` with an `ExportMetricsServiceResponse` (its
 /// `partial_success` when points were rejected) once the data is in the WAL;
@@ -53,8 +54,21 @@ package struct OTLPGRPCServices: RegistrableRPCService {
         router.registerHandler(
             forMethod: Opentelemetry_Proto_Collector_Trace_V1_TraceService.Method.Export.descriptor,
             deserializer: RawBytesCoder(), serializer: RawBytesCoder()
-        ) { _, _ in
-            throw RPCError(code: .unimplemented, message: "Osprey does not store traces yet: spans are not accepted")
+        ) { request, _ in
+            let single = try await ServerRequest(stream: request)
+            switch await receiver.exportTraces(single.message) {
+            case .stored(let rejected, let text):
+                let response = OTLPResponses.export(.traces, rejected: rejected, message: text, encoding: .protobuf)
+                return StreamingServerResponse(single: ServerResponse(message: response))
+            case .unimplemented(let text):
+                throw RPCError(code: .unimplemented, message: text)
+            case .invalid(let text):
+                throw RPCError(code: .invalidArgument, message: text)
+            case .tooLarge(let text):
+                throw RPCError(code: .resourceExhausted, message: text)
+            case .unavailable(let text, let seconds):
+                throw GoogleRPCStatus(code: .unavailable, message: text, details: .retryInfo(.init(delay: .seconds(seconds))))
+            }
         }
         router.registerHandler(
             forMethod: Opentelemetry_Proto_Collector_Logs_V1_LogsService.Method.Export.descriptor,

@@ -37,6 +37,8 @@ package struct HTTPDependencies: Sendable {
     package var otlp: OTLPReceiver?
     /// Where exemplars are found (`/api/v1/query_exemplars`).
     package var exemplars: (any ExemplarQueryable)?
+    /// Where spans are found (the Jaeger query API).
+    package var traces: (any TraceReader)?
 
     /// Bundles the dependencies.
     package init(
@@ -44,8 +46,9 @@ package struct HTTPDependencies: Sendable {
         buildInfo: BuildInfo, isReady: @escaping @Sendable () -> Bool, metricsText: @escaping @Sendable () -> String,
         remoteWrite: RemoteWriteSettings, query: QuerySettings = QuerySettings(), administration: (any MetricAdministration)? = nil,
         scrape: (any ScrapeStatusProvider)? = nil, reload: (@Sendable () async throws -> Void)? = nil, pushedGroups: PushedGroups? = nil,
-        otlp: OTLPReceiver? = nil, exemplars: (any ExemplarQueryable)? = nil
+        otlp: OTLPReceiver? = nil, exemplars: (any ExemplarQueryable)? = nil, traces: (any TraceReader)? = nil
     ) {
+        self.traces = traces
         self.otlp = otlp
         self.exemplars = exemplars
         self.pushedGroups = pushedGroups
@@ -96,6 +99,7 @@ package func makeRouter(_ dependencies: HTTPDependencies) -> Router<OspreyReques
     RemoteReadAPI(queryable: dependencies.queryable, maxBodyBytes: dependencies.remoteWrite.maxBodyBytes).register(on: router)
     if let scrape = dependencies.scrape { TargetsAPI(scrape: scrape).register(on: router) }
     if let exemplars = dependencies.exemplars { ExemplarsAPI(exemplars: exemplars).register(on: router) }
+    if let traces = dependencies.traces { JaegerAPI(traces: traces).register(on: router) }
     if let otlp = dependencies.otlp {
         OTLPHTTPAPI(receiver: otlp).register(on: router, paths: [RouterPath(OTLPHTTPAPI.prometheusMetricsPath)], signal: .metrics)
     }

@@ -1,5 +1,6 @@
 import Logging
 import OspreyGRPC
+import OspreyTraceStore
 import ServiceLifecycle
 
 /// Runs the OTLP/gRPC listener in the service group: stops accepting on graceful shutdown and
@@ -16,5 +17,24 @@ struct OTLPGRPCService: Service {
         } onGracefulShutdown: {
             server.stop()
         }
+    }
+}
+
+/// Runs the trace store's maintenance (cutting the head into blocks, retention) every 15 s
+/// and closes its WAL on shutdown.
+struct TraceStoreService: Service {
+    let store: TraceStore
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                try store.maintain()
+            } catch {
+                logger.error("trace store maintenance failed", metadata: ["error": "\(error)"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(15)) }
+        }
+        store.close()
     }
 }

@@ -6,6 +6,7 @@ import OspreyHTTP
 import OspreyIngest
 import OspreyModel
 import OspreyScrape
+import OspreyTraceStore
 import OspreyTSDB
 package import Prometheus
 import ServiceLifecycle
@@ -44,8 +45,17 @@ package enum OspreyServer {
         let pushedGroups = PushedGroups(
             appendable: tsdb, intervalMs: config.global.scrapeIntervalMs,
             persistencePath: (options.storagePath as NSString).appendingPathComponent("pushgateway.json"), logger: pushLogger)
+        var traceOptions = TraceStoreOptions()
+        traceOptions.syncEveryWrite = options.walSyncPolicy == .always
+        traceOptions.retentionNanos = UInt64(max(1, options.traceRetentionMs)) * 1_000_000
+        traceOptions.retentionBytes = options.traceRetentionBytes
+        traceOptions.blockDurationNanos = UInt64(max(1, options.traceBlockDurationMs)) * 1_000_000
+        var traceLogger = logger
+        traceLogger[metadataKey: "component"] = "traces"
+        let traceStore = try TraceStore.open(
+            directory: (options.storagePath as NSString).appendingPathComponent("traces"), options: traceOptions, logger: traceLogger)
         let otlp = OTLPReceiver(
-            appendable: tsdb, ingester: OTLPMetricsIngester(options: otlpOptions(config, options: options)),
+            appendable: tsdb, traces: traceStore, ingester: OTLPMetricsIngester(options: otlpOptions(config, options: options)),
             maxMessageBytes: options.otlpMaxMessageBytes)
         let reloader = ConfigReloader(options: options, manager: scrapeManager, otlp: otlp, logger: logger)
         let dependencies = HTTPDependencies(
@@ -65,7 +75,8 @@ package enum OspreyServer {
             reload: { try await reloader.reload() },
             pushedGroups: pushedGroups,
             otlp: otlp,
-            exemplars: tsdb
+            exemplars: tsdb,
+            traces: traceStore
         )
         var httpLoggerBuilder = logger
         httpLoggerBuilder[metadataKey: "component"] = "http"
@@ -86,6 +97,7 @@ package enum OspreyServer {
             .init(service: ScrapeService(manager: scrapeManager, configs: scrapeJobs(config, options: options))),
             .init(service: ReloadSignalService(reloader: reloader)),
             .init(service: PushedGroupsService(groups: pushedGroups)),
+            .init(service: TraceStoreService(store: traceStore, logger: traceLogger)),
             .init(service: app),
         ]
         var otlpLogger = logger

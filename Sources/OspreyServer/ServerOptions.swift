@@ -38,6 +38,12 @@ package struct ServerOptions: Sendable {
     package var otlpHTTPAddress: (host: String, port: Int)? = ("0.0.0.0", 4318)
     /// Largest OTLP message, after decompression (`--otlp.max-message-bytes`).
     package var otlpMaxMessageBytes = 20 << 20
+    /// Trace blocks older than this are deleted, ms (`--traces.retention.time`).
+    package var traceRetentionMs: Int64 = 7 * 24 * 3600 * 1000
+    /// Oldest trace blocks are deleted while all take more, bytes; 0 is none (`--traces.retention.size`).
+    package var traceRetentionBytes: Int64 = 0
+    /// How long the trace head collects spans before it is written as a block, ms (`--traces.block-duration`).
+    package var traceBlockDurationMs: Int64 = 15 * 60 * 1000
 
     /// Defaults.
     package init() {}

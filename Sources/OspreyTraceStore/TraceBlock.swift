@@ -2,7 +2,7 @@ import Foundation
 import OspreyEncoding
 package import OspreyModel
 package import OspreyStorage
-import Synchronization
+package import Synchronization
 
 /// A read-only memory map of a file.
 final class MappedBytes: @unchecked Sendable {
@@ -41,7 +41,12 @@ package final class TraceBlock: Sendable {
     package let path: String
     private let spans: MappedBytes
     private let index: MappedBytes
-    private let tables: BlockTables
+    /// Strings, resources and scopes, decoded when a read needs them and dropped when the store
+    /// keeps too many blocks' tables (see ``releaseTables()``).
+    private let loadedTables = Mutex<BlockTables?>(nil)
+    private let tableSections: (strings: Range<Int>, tables: Range<Int>)
+    /// When the block was last read (a counter of the store's), for dropping tables.
+    package let lastUse = Atomic<UInt64>(0)
     /// Service → its operations.
     package let operations: [String: Set<TraceOperation>]
     private let tableOffset: Int
@@ -86,8 +91,7 @@ package final class TraceBlock: Sendable {
         let serviceBytes = try inflate(sections[3])
         let decoded = Self.decodeTables(stringBytes, tableBytes, serviceBytes)
         switch decoded {
-        case .success(let (tables, operations)):
-            self.tables = tables
+        case .success(let (_, operations)):
             self.operations = operations
         case .failure(let error):
             throw StorageError(code: .io, message: "\(path)/index is corrupt: \(error)")
@@ -97,6 +101,32 @@ package final class TraceBlock: Sendable {
         }
         tableOffset = sections[2].lowerBound
         postingsSection = sections[4]
+        tableSections = (sections[0], sections[1])
+    }
+
+    /// The block's strings, resources and scopes, decoded on first use.
+    func tables() throws(StorageError) -> BlockTables {
+        if let loaded = loadedTables.withLock({ $0 }) { return loaded }
+        let bytes = index.buffer
+        func inflate(_ range: Range<Int>) throws(StorageError) -> [UInt8] {
+            let size = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: range.lowerBound, as: UInt32.self)))
+            return try Deflate.decompress(UnsafeRawBufferPointer(rebasing: bytes[(range.lowerBound + 4)..<range.upperBound]), size: size)
+        }
+        switch Self.decodeTables(try inflate(tableSections.strings), try inflate(tableSections.tables), []) {
+        case .success(let (tables, _)):
+            loadedTables.withLock { $0 = tables }
+            return tables
+        case .failure(let error):
+            throw StorageError(code: .io, message: "\(path)/index is corrupt: \(error)")
+        }
+    }
+
+    /// Whether the tables are in memory.
+    package var tablesLoaded: Bool { loadedTables.withLock { $0 != nil } }
+
+    /// Drops the decoded tables (they are decoded again when needed).
+    package func releaseTables() {
+        loadedTables.withLock { $0 = nil }
     }
 
     /// Strings, resources, scopes and services from their (inflated) index sections.
@@ -132,6 +162,7 @@ package final class TraceBlock: Sendable {
             }
         }
         guard case .success(let blockTables) = tables else { return tables.map { ($0, [:]) } }
+        if serviceBytes.isEmpty { return .success((blockTables, [:])) }
         return serviceBytes.withUnsafeBytes { raw in
             Result { () throws(EncodingError) -> (BlockTables, [String: Set<TraceOperation>]) in
                 var reader = ByteReader(raw)
@@ -192,12 +223,13 @@ package final class TraceBlock: Sendable {
     }
 
     func record(_ row: Row) throws(StorageError) -> [SpanRecord] {
+        let blockTables = try tables()
         let page = try self.page(at: row.pageOffset)
         let outcome = page.withUnsafeBytes { raw in
             Result { () throws(EncodingError) -> [SpanRecord] in
                 guard row.recordOffset < raw.count else { throw EncodingError(code: .corrupt, message: "record offset past the page", offset: row.recordOffset) }
                 var reader = ByteReader(UnsafeRawBufferPointer(rebasing: raw[row.recordOffset...]))
-                return try BlockSpanCodec.readRecord(&reader, traceID: row.id, firstStart: row.firstStart, tables: tables)
+                return try BlockSpanCodec.readRecord(&reader, traceID: row.id, firstStart: row.firstStart, tables: blockTables)
             }
         }
         do {
@@ -231,7 +263,7 @@ package final class TraceBlock: Sendable {
         let range = postingsSection
         let size = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: range.lowerBound, as: UInt32.self)))
         let raw = try Deflate.decompress(UnsafeRawBufferPointer(rebasing: bytes[(range.lowerBound + 4)..<range.upperBound]), size: size)
-        let tables = self.tables
+        let tables = try self.tables()
         let outcome = raw.withUnsafeBytes { buffer in
             Result { () throws(EncodingError) -> [TracePostingKey: [UInt32]] in
                 var reader = ByteReader(buffer)

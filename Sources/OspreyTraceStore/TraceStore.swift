@@ -41,6 +41,10 @@ package final class TraceStore: TraceWriter, TraceReader, Sendable {
     /// Serialises cuts and retention.
     private let maintenance = Mutex(())
     private let logger: Logger
+    /// Counts block reads, for dropping the tables of the blocks read longest ago.
+    private let useClock = Atomic<UInt64>(0)
+    /// Most blocks whose strings, resources and scopes stay decoded in memory.
+    static let maxLoadedTables = 32
 
     private struct State: Sendable {
         var head = TraceHead()
@@ -227,9 +231,23 @@ package final class TraceStore: TraceWriter, TraceReader, Sendable {
         state.withLock { state in ([state.head] + (state.cutting.map { [$0] } ?? []), state.blocks) }
     }
 
+    /// Marks blocks as just read and drops the decoded tables of the least recently read ones
+    /// beyond ``maxLoadedTables``, so memory does not grow with the number of blocks.
+    private func used(_ blocks: [TraceBlock]) {
+        let tick = useClock.add(1, ordering: .relaxed).newValue
+        for block in blocks { block.lastUse.store(tick, ordering: .relaxed) }
+        let all = state.withLock { $0.blocks }
+        let loaded = all.filter(\.tablesLoaded)
+        guard loaded.count > Self.maxLoadedTables else { return }
+        for block in loaded.sorted(by: { $0.lastUse.load(ordering: .relaxed) < $1.lastUse.load(ordering: .relaxed) }).prefix(loaded.count - Self.maxLoadedTables) {
+            block.releaseTables()
+        }
+    }
+
     package func trace(_ id: TraceID) throws(StorageError) -> [SpanRecord] {
         let (heads, blocks) = snapshot()
         var spans: [SpanRecord] = []
+        defer { used(blocks) }
         for block in blocks.reversed() { spans += try block.trace(id) }
         for head in heads { spans += head.trace(id) }
         var seen = Set<SpanRecord>()
@@ -260,6 +278,7 @@ package final class TraceStore: TraceWriter, TraceReader, Sendable {
         for head in heads {
             for (id, start) in head.find(query) { newest[id] = max(newest[id] ?? 0, start) }
         }
+        defer { used(blocks) }
         for block in blocks.reversed() {
             for (id, start) in try block.find(query, indexedKeys: options.indexedKeys) { newest[id] = max(newest[id] ?? 0, start) }
         }
@@ -270,6 +289,7 @@ package final class TraceStore: TraceWriter, TraceReader, Sendable {
         let (heads, blocks) = snapshot()
         var counts: [ServicePair: Int] = [:]
         for head in heads { head.dependencies(startNanos: startNanos, endNanos: endNanos, into: &counts) }
+        defer { used(blocks) }
         for block in blocks { try block.dependencies(startNanos: startNanos, endNanos: endNanos, into: &counts) }
         return counts.map { DependencyLink(parent: $0.key.parent, child: $0.key.child, callCount: $0.value) }
             .sorted { ($0.parent, $0.child) < ($1.parent, $1.child) }

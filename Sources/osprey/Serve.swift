@@ -75,6 +75,15 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("otlp.http-address"), help: "Address of the OTLP/HTTP receiver (/v1/metrics, /v1/traces, /v1/logs), host:port; empty to turn it off.")
     var otlpHTTPAddress = ":4318"
 
+    @Option(name: .customLong("traces.retention.time"), help: "How long to keep spans (a Prometheus duration, default 7d).")
+    var tracesRetentionTime = "7d"
+
+    @Option(name: .customLong("traces.retention.size"), help: "Most bytes trace blocks may take, e.g. 10GB; 0 for no limit.")
+    var tracesRetentionSize = "0"
+
+    @Option(name: .customLong("traces.block-duration"), help: "How long spans collect in memory before they are written as a block (default 15m).")
+    var tracesBlockDuration = "15m"
+
     @Option(name: .customLong("otlp.max-message-bytes"), help: "Largest OTLP message, compressed or decompressed (default 20 MiB, as the OpenTelemetry Collector).")
     var otlpMaxMessageBytes = 20 << 20
 
@@ -121,6 +130,14 @@ struct Serve: AsyncParsableCommand {
             }
         }
         guard otlpMaxMessageBytes > 0 else { throw ValidationError("--otlp.max-message-bytes must be positive") }
+        for (flag, value) in [("traces.retention.time", tracesRetentionTime), ("traces.block-duration", tracesBlockDuration)] {
+            guard let ms = PrometheusDuration.parseMilliseconds(value), ms > 0 else {
+                throw ValidationError("invalid --\(flag) \"\(value)\": use a positive duration such as 7d or 15m")
+            }
+        }
+        guard Self.parseBytes(tracesRetentionSize) != nil else {
+            throw ValidationError("invalid --traces.retention.size \"\(tracesRetentionSize)\": use a size such as 10GB, or 0")
+        }
         guard remoteWriteMaxBodyBytes > 0 else {
             throw ValidationError("--web.remote-write.max-body-bytes must be positive")
         }
@@ -147,6 +164,9 @@ struct Serve: AsyncParsableCommand {
         options.otlpGRPCAddress = otlpGRPCAddress.isEmpty ? nil : ServerOptions.parseListenAddress(otlpGRPCAddress)
         options.otlpHTTPAddress = otlpHTTPAddress.isEmpty ? nil : ServerOptions.parseListenAddress(otlpHTTPAddress)
         options.otlpMaxMessageBytes = otlpMaxMessageBytes
+        options.traceRetentionMs = PrometheusDuration.parseMilliseconds(tracesRetentionTime) ?? options.traceRetentionMs
+        options.traceRetentionBytes = Self.parseBytes(tracesRetentionSize) ?? 0
+        options.traceBlockDurationMs = PrometheusDuration.parseMilliseconds(tracesBlockDuration) ?? options.traceBlockDurationMs
         options.retentionMs = PrometheusDuration.parseMilliseconds(retentionTime) ?? options.retentionMs
         options.retentionBytes = Self.parseBytes(retentionSize) ?? 0
         options.query.timeoutMs = PrometheusDuration.parseMilliseconds(queryTimeout) ?? 120_000

@@ -13,7 +13,8 @@ import OspreyIngest
 /// - 400 for malformed or invalid requests (never retried), 413 for bodies over the limit
 ///   (compressed or decompressed), 415 for other encodings, 405 for other methods;
 /// - 503 with `Retry-After` when Osprey cannot take the request now;
-/// - 501 for traces and logs, which Osprey does not store yet (nothing is accepted and dropped).
+/// - `/v1/traces` stores spans in the trace store (`partial_success` counts rejected spans);
+/// - 501 for logs, which Osprey does not store yet (nothing is accepted and dropped).
 /// Error bodies are `google.rpc.Status` messages in the request's encoding.
 struct OTLPHTTPAPI: Sendable {
     let receiver: OTLPReceiver
@@ -52,11 +53,11 @@ struct OTLPHTTPAPI: Sendable {
             return error(.unsupportedMediaType, code: 3, "unsupported Content-Type \"\(type)\"; OTLP/HTTP takes application/x-protobuf or application/json", encoding: .json)
         }
         switch signal {
-        case .traces:
-            return error(.notImplemented, code: 12, "Osprey does not store traces yet: spans sent to \(Self.tracesPath) are not accepted", encoding: encoding)
+        case .traces where receiver.traces == nil:
+            return error(.notImplemented, code: 12, "Osprey does not store traces: spans sent to \(Self.tracesPath) are not accepted", encoding: encoding)
         case .logs:
             return error(.notImplemented, code: 12, "Osprey does not store logs yet: log records sent to \(Self.logsPath) are not accepted", encoding: encoding)
-        case .metrics:
+        case .metrics, .traces:
             break
         }
         // Admission before the body is read: a compressed or JSON body may take up to the
@@ -76,12 +77,26 @@ struct OTLPHTTPAPI: Sendable {
         let message: [UInt8]
         if encoding == .json {
             do {
-                message = try OTLPJSON.metricsRequest(body)
+                message = signal == .traces ? try OTLPJSON.tracesRequest(body) : try OTLPJSON.metricsRequest(body)
             } catch {
                 return self.error(.badRequest, code: 3, error.description, encoding: encoding)
             }
         } else {
             message = body
+        }
+        if signal == .traces {
+            switch await receiver.exportTraces(message, admitted: true) {
+            case .stored(let rejected, let text):
+                return respond(.ok, OTLPResponses.export(.traces, rejected: rejected, message: text, encoding: encoding), encoding: encoding)
+            case .unimplemented(let text):
+                return error(.notImplemented, code: 12, text, encoding: encoding)
+            case .invalid(let text):
+                return error(.badRequest, code: 3, text, encoding: encoding)
+            case .tooLarge(let text):
+                return error(.contentTooLarge, code: 8, text, encoding: encoding)
+            case .unavailable(let text, let seconds):
+                return error(.serviceUnavailable, code: 14, text, encoding: encoding, headers: [.retryAfter: String(seconds)])
+            }
         }
         switch await receiver.exportMetrics(message, admitted: true) {
         case .stored(let result):

@@ -22,6 +22,35 @@ package enum OTLPJSON {
         }
     }
 
+    /// The protobuf encoding of an OTLP/JSON `ExportTraceServiceRequest`.
+    package static func tracesRequest(_ json: [UInt8]) throws(IngestError) -> [UInt8] {
+        var options = JSONDecodingOptions()
+        options.ignoreUnknownFields = true
+        do {
+            var request = try Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest(jsonUTF8Bytes: json, options: options)
+            for r in request.resourceSpans.indices {
+                for s in request.resourceSpans[r].scopeSpans.indices {
+                    for i in request.resourceSpans[r].scopeSpans[s].spans.indices {
+                        var span = request.resourceSpans[r].scopeSpans[s].spans[i]
+                        span.traceID = try hexID(span.traceID, length: 16, field: "traceId")
+                        span.spanID = try hexID(span.spanID, length: 8, field: "spanId")
+                        span.parentSpanID = try hexID(span.parentSpanID, length: 8, field: "parentSpanId")
+                        for l in span.links.indices {
+                            span.links[l].traceID = try hexID(span.links[l].traceID, length: 16, field: "links.traceId")
+                            span.links[l].spanID = try hexID(span.links[l].spanID, length: 8, field: "links.spanId")
+                        }
+                        request.resourceSpans[r].scopeSpans[s].spans[i] = span
+                    }
+                }
+            }
+            return try request.serializedBytes()
+        } catch let error as IngestError {
+            throw error
+        } catch {
+            throw IngestError(code: .badRequest, message: "OTLP/JSON: \(error)")
+        }
+    }
+
     private static func fixExemplarIDs(_ request: inout Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest) throws(IngestError) {
         for r in request.resourceMetrics.indices {
             for s in request.resourceMetrics[r].scopeMetrics.indices {

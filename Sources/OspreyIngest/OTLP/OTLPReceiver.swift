@@ -20,6 +20,8 @@ package final class OTLPReceiver: Sendable {
 
     /// Where metrics are stored.
     package let appendable: any MetricAppendable
+    /// Where spans are stored; nil while traces are refused.
+    package let traces: (any TraceWriter)?
     /// Translation and its state; replaced when the `otlp:` options change on reload.
     private let current: Mutex<OTLPMetricsIngester>
     /// Bound on bytes in flight.
@@ -28,8 +30,12 @@ package final class OTLPReceiver: Sendable {
     package let maxMessageBytes: Int
 
     /// A receiver storing into `appendable`.
-    package init(appendable: any MetricAppendable, ingester: OTLPMetricsIngester = OTLPMetricsIngester(), admission: OTLPAdmission = OTLPAdmission(), maxMessageBytes: Int = 20 << 20) {
+    package init(
+        appendable: any MetricAppendable, traces: (any TraceWriter)? = nil, ingester: OTLPMetricsIngester = OTLPMetricsIngester(),
+        admission: OTLPAdmission = OTLPAdmission(), maxMessageBytes: Int = 20 << 20
+    ) {
         self.appendable = appendable
+        self.traces = traces
         self.current = Mutex(ingester)
         self.admission = admission
         self.maxMessageBytes = maxMessageBytes
@@ -44,6 +50,41 @@ package final class OTLPReceiver: Sendable {
             guard ingester.options != options else { return }
             ingester = OTLPMetricsIngester(options: options, limits: ingester.limits, deltas: ingester.deltas)
         }
+    }
+
+    /// Outcome of a trace export.
+    package enum TraceOutcome: Sendable {
+        /// Stored; `rejected` spans were not (the response's partial success).
+        case stored(rejected: Int, message: String)
+        /// Traces are not stored by this server.
+        case unimplemented(String)
+        case invalid(String)
+        case tooLarge(String)
+        case unavailable(String, retryAfterSeconds: Int)
+    }
+
+    /// Stores a protobuf `ExportTraceServiceRequest`; `admitted` as for metrics.
+    package func exportTraces(_ message: [UInt8], admitted: Bool = false) async -> TraceOutcome {
+        guard let traces else { return .unimplemented("Osprey does not store traces: spans are not accepted") }
+        guard message.count <= maxMessageBytes else {
+            return .tooLarge("message of \(message.count) bytes is larger than the limit of \(maxMessageBytes) bytes")
+        }
+        if !admitted {
+            guard admission.admit(message.count) else { return .unavailable("too many OTLP requests in flight", retryAfterSeconds: 1) }
+        }
+        defer { if !admitted { admission.release(message.count) } }
+        let batch: OTLPTraceBatch
+        do {
+            batch = try OTLPTraceDecoder.decode(message)
+        } catch {
+            return error.code == .tooLarge ? .tooLarge(error.description) : .invalid(error.description)
+        }
+        do {
+            _ = try await traces.write(batch.spans)
+        } catch {
+            return .unavailable("storage: \(error.description)", retryAfterSeconds: 1)
+        }
+        return .stored(rejected: batch.rejectedSpans, message: batch.errorMessage)
     }
 
     /// Stores a protobuf `ExportMetricsServiceRequest`. `admitted` says the transport already

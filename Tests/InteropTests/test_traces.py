@@ -1,0 +1,121 @@
+"""Traces over OTLP from the real OpenTelemetry Python SDK (gRPC, HTTP/protobuf, HTTP/JSON), read
+back through the Jaeger query API as the Jaeger UI and Grafana call it."""
+import json
+import os
+import subprocess
+import time
+
+import pytest
+import requests
+
+from test_otlp import venv_python
+
+HERE = os.path.dirname(__file__)
+
+
+def export_trace(server, kind, name):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    port = server.otlp_grpc_port if kind == "grpc" else server.otlp_http_port
+    env.update({
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:%d" % port,
+        "OTEL_EXPORTER_OTLP_PROTOCOL": {"grpc": "grpc", "http": "http/protobuf", "json": "http/json"}[kind],
+        "OTEL_EXPORTER_OTLP_INSECURE": "true",
+    })
+    done = subprocess.run([venv_python("otel-json" if kind == "json" else "otel"), os.path.join(HERE, "otel_trace_client.py"), kind, name],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Failed to export" not in done.stderr, done.stderr
+    return done.stdout.strip().splitlines()[-1]
+
+
+def jaeger(server, path, **params):
+    response = requests.get(server.url + path, params=params, timeout=10)
+    return response.status_code, response.json()
+
+
+def tags(items):
+    return {t["key"]: (t["type"], t["value"]) for t in items}
+
+
+@pytest.mark.parametrize("kind", ["grpc", "http", "json"])
+def test_a_trace_reads_back_through_the_jaeger_api(start_osprey, kind):
+    server = start_osprey()
+    name = "shop-" + kind
+    trace_id = export_trace(server, kind, name)
+
+    status, body = jaeger(server, "/api/traces/" + trace_id)
+    assert status == 200, body
+    assert body["errors"] is None and len(body["data"]) == 1
+    trace = body["data"][0]
+    assert trace["traceID"] == trace_id
+    spans = {s["operationName"]: s for s in trace["spans"]}
+    assert set(spans) == {"GET /checkout", "SELECT orders"}
+    root, child = spans["GET /checkout"], spans["SELECT orders"]
+    assert root["references"] == []
+    refs = child["references"]
+    assert refs[0] == {"refType": "CHILD_OF", "traceID": trace_id, "spanID": root["spanID"]}
+    assert refs[1]["refType"] == "FOLLOWS_FROM" and refs[1]["traceID"] != trace_id
+    root_tags = tags(root["tags"])
+    assert root_tags["http.method"] == ("string", "GET")
+    assert root_tags["http.status_code"] == ("int64", 200)
+    assert root_tags["ratio"] == ("float64", 0.5)
+    assert root_tags["cached"] == ("bool", True)
+    assert root_tags["tags"] == ("string", '["a","b"]')
+    assert root_tags["span.kind"] == ("string", "server")
+    assert root_tags["otel.scope.name"] == ("string", "shop.frontend")
+    assert root_tags["otel.scope.version"] == ("string", "1.2.3")
+    child_tags = tags(child["tags"])
+    assert child_tags["error"] == ("bool", True)
+    assert child_tags["otel.status_code"] == ("string", "ERROR")
+    assert child_tags["otel.status_description"] == ("string", "timeout")
+    assert child_tags["span.kind"] == ("string", "client")
+    assert root["logs"][0]["fields"][0] == {"key": "event", "type": "string", "value": "started"}
+    assert tags(root["logs"][0]["fields"])["step"] == ("int64", 1)
+    assert child["duration"] >= 10_000 and root["startTime"] <= child["startTime"]
+    processes = trace["processes"]
+    assert processes[root["processID"]]["serviceName"] == name + "-frontend"
+    assert processes[child["processID"]]["serviceName"] == name + "-backend"
+    assert tags(processes[root["processID"]]["tags"])["host.name"] == ("string", "h-" + name + "-frontend")
+
+    status, body = jaeger(server, "/api/services")
+    assert status == 200 and {name + "-frontend", name + "-backend"} <= set(body["data"])
+    status, body = jaeger(server, "/api/services/%s-frontend/operations" % name)
+    assert sorted(body["data"]) == ["GET /checkout", "warmup"]
+    status, body = jaeger(server, "/api/operations", service=name + "-backend", spanKind="client")
+    assert body["data"] == [{"name": "SELECT orders", "spanKind": "client"}]
+
+    # Search as Grafana and the Jaeger UI do: microsecond times, tags as JSON or logfmt.
+    now = int(time.time() * 1e6)
+    found = lambda **p: [t["traceID"] for t in jaeger(server, "/api/traces", service=name + "-backend", start=now - 600_000_000, end=now, **p)[1]["data"]]
+    assert found() == [trace_id]
+    assert found(tags=json.dumps({"error": "true"})) == [trace_id]
+    assert found(tags="db.system=postgresql error=true") == [trace_id]
+    assert found(operation="SELECT orders", minDuration="5ms") == [trace_id]
+    assert found(maxDuration="1ms") == []
+    assert found(tags=json.dumps({"http.method": "GET"})) == []  # that tag is on another service's span
+    status, body = jaeger(server, "/api/dependencies", endTs=int(time.time() * 1000), lookback=600_000)
+    assert {"parent": name + "-frontend", "child": name + "-backend", "callCount": 1} in body["data"]
+
+
+def test_jaeger_errors(start_osprey):
+    server = start_osprey()
+    status, body = jaeger(server, "/api/traces/0123456789abcdef0123456789abcdef")
+    assert status == 404 and body["errors"][0]["code"] == 404 and body["data"] is None
+    status, body = jaeger(server, "/api/traces/xyz")
+    assert status == 400 and body["errors"][0]["code"] == 400
+    for params in ({}, {"service": "a", "limit": "-1"}, {"service": "a", "minDuration": "fast"}, {"service": "a", "start": "x"},
+                   {"service": "a", "tags": "{broken"}):
+        status, body = jaeger(server, "/api/traces", **params)
+        assert status == 400, params
+        assert body["errors"][0]["msg"], params
+    status, body = jaeger(server, "/api/operations")
+    assert status == 400
+
+
+def test_spans_survive_a_kill(start_osprey, workdir):
+    server = start_osprey()
+    trace_id = export_trace(server, "http", "durable")
+    server.kill9()
+    restarted = start_osprey(data_dir=os.path.join(workdir, "osprey-data"))
+    status, body = jaeger(restarted, "/api/traces/" + trace_id)
+    assert status == 200 and len(body["data"][0]["spans"]) == 2
