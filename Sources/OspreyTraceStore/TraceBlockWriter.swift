@@ -36,7 +36,18 @@ package enum TraceBlockWriter {
     package static func write(
         traces: [TraceID: [SpanRecord]], blocksDirectory: String, ulid: String, walSegmentsThrough: Int, indexedKeys: Set<String>
     ) throws(StorageError) -> TraceBlockMeta {
-        let ordered = traces.keys.sorted()
+        try write(traceIDs: Array(traces.keys), spans: { traces[$0] ?? [] }, blocksDirectory: blocksDirectory, ulid: ulid,
+                  walSegmentsThrough: walSegmentsThrough, indexedKeys: indexedKeys)
+    }
+
+    /// Writes the block from trace IDs and a function giving each trace's spans, called once per
+    /// trace in ID order (so a head can decode one trace at a time).
+    @discardableResult
+    package static func write(
+        traceIDs: [TraceID], spans spansOf: (TraceID) -> [SpanRecord], blocksDirectory: String, ulid: String,
+        walSegmentsThrough: Int, indexedKeys: Set<String>
+    ) throws(StorageError) -> TraceBlockMeta {
+        let ordered = traceIDs.sorted()
         var strings = BlockStrings()
         var resources = BlockInterner<Resource>()
         var scopes = BlockInterner<InstrumentationScope>()
@@ -66,7 +77,7 @@ package enum TraceBlockWriter {
         }
 
         for id in ordered {
-            let spans = (traces[id] ?? []).sorted { ($0.startTimeUnixNano, $0.spanID) < ($1.startTimeUnixNano, $1.spanID) }
+            let spans = spansOf(id).sorted { ($0.startTimeUnixNano, $0.spanID) < ($1.startTimeUnixNano, $1.spanID) }
             guard let first = spans.first else { continue }
             let firstStart = first.startTimeUnixNano
             let lastEnd = spans.map(\.endTimeUnixNano).max() ?? firstStart

@@ -1,15 +1,25 @@
+import OspreyEncoding
 package import OspreyModel
 package import OspreyStorage
 
-/// The spans written since the last cut, in memory: by trace, with each service's operations
-/// and traces for search.
+/// The spans written since the last cut, in memory: kept in their encoded WAL form (the
+/// payloads of the writes) and decoded when read, so the head takes about what it encodes to;
+/// indexed by trace, with each service's operations and traces for search.
 package struct TraceHead: Sendable {
+    /// Where an encoded span is: its write's payload and the byte range in it.
+    struct SpanLocation: Sendable {
+        var payload: Int32
+        var start: Int32
+        var length: Int32
+    }
+
     struct Entry: Sendable {
-        var spans: [SpanRecord] = []
+        var spans: [SpanLocation] = []
         var minStart: UInt64 = .max
         var maxEnd: UInt64 = 0
     }
 
+    private var payloads: [[UInt8]] = []
     private(set) var traces: [TraceID: Entry] = [:]
     /// Per service: its operations.
     private(set) var operations: [String: Set<TraceOperation>] = [:]
@@ -29,28 +39,50 @@ package struct TraceHead: Sendable {
     /// An empty head.
     package init() {}
 
-    /// Adds spans (already in the WAL).
-    package mutating func insert(_ spans: [SpanRecord], encodedBytes: Int) {
-        for span in spans {
+    /// Adds spans (already in the WAL) with the payload they were encoded to and each span's
+    /// byte range in it.
+    package mutating func insert(_ spans: [SpanRecord], payload: [UInt8], ranges: [Range<Int>]) {
+        let payloadIndex = Int32(payloads.count)
+        payloads.append(payload)
+        for (span, range) in zip(spans, ranges) {
             let service = span.serviceName
             var entry = traces.removeValue(forKey: span.traceID) ?? Entry()
-            entry.spans.append(span)
+            entry.spans.append(SpanLocation(payload: payloadIndex, start: Int32(range.lowerBound), length: Int32(range.count)))
             entry.minStart = min(entry.minStart, span.startTimeUnixNano)
             entry.maxEnd = max(entry.maxEnd, span.endTimeUnixNano)
             traces[span.traceID] = entry
-            operations[service, default: []].insert(TraceOperation(name: span.name, kind: span.kind))
+            if operations[service]?.contains(TraceOperation(name: span.name, kind: span.kind)) != true {
+                operations[service, default: []].insert(TraceOperation(name: span.name, kind: span.kind))
+            }
             if serviceTraceSeen.insert(ServiceTrace(service: service, trace: span.traceID)).inserted {
                 tracesByService[service, default: []].append(span.traceID)
             }
         }
         spanCount += spans.count
-        byteCount += encodedBytes
+        byteCount += payload.count
+    }
+
+    private func decode(_ entry: Entry) -> [SpanRecord] {
+        entry.spans.compactMap { location in
+            payloads[Int(location.payload)].withUnsafeBytes { raw in
+                let start = Int(location.start)
+                var reader = ByteReader(UnsafeRawBufferPointer(rebasing: raw[start..<(start + Int(location.length))]))
+                // The bytes were written by SpanCodec in this process: they decode.
+                return try? SpanCodec.read(&reader)
+            }
+        }
     }
 
     /// The trace's spans held here.
     package func trace(_ id: TraceID) -> [SpanRecord] {
-        traces[id]?.spans ?? []
+        traces[id].map(decode) ?? []
     }
+
+    /// The IDs of the traces held.
+    package var traceIDs: [TraceID] { Array(traces.keys) }
+
+    /// Every trace held, decoded.
+    package var allTraces: [TraceID: [SpanRecord]] { traces.mapValues(decode) }
 
     /// Services with spans here.
     package var services: [String] { Array(operations.keys) }
@@ -60,9 +92,9 @@ package struct TraceHead: Sendable {
     package func find(_ query: TraceQuery) -> [(TraceID, UInt64)] {
         var found: [(TraceID, UInt64)] = []
         for id in tracesByService[query.serviceName] ?? [] {
-            guard let entry = traces[id] else { continue }
+            guard let entry = traces[id], entry.maxEnd >= query.startTimeMinNanos, entry.minStart <= query.startTimeMaxNanos else { continue }
             var newest: UInt64?
-            for span in entry.spans where TraceMatching.matches(span, query) {
+            for span in decode(entry) where TraceMatching.matches(span, query) {
                 newest = max(newest ?? 0, span.startTimeUnixNano)
             }
             if let newest { found.append((id, newest)) }
@@ -73,7 +105,7 @@ package struct TraceHead: Sendable {
     /// Parent → child service calls among spans starting in the range.
     package func dependencies(startNanos: UInt64, endNanos: UInt64, into counts: inout [ServicePair: Int]) {
         for entry in traces.values where entry.maxEnd >= startNanos && entry.minStart <= endNanos {
-            Self.countDependencies(entry.spans, startNanos: startNanos, endNanos: endNanos, into: &counts)
+            Self.countDependencies(decode(entry), startNanos: startNanos, endNanos: endNanos, into: &counts)
         }
     }
 
@@ -88,8 +120,7 @@ package struct TraceHead: Sendable {
         }
     }
 
-    /// The traces held, for writing the head as a block.
-    package var allTraces: [TraceID: [SpanRecord]] { traces.mapValues(\.spans) }
+
 }
 
 /// A caller and a callee service.

@@ -41,6 +41,8 @@ package final class TraceStore: TraceWriter, TraceReader, Sendable {
     /// Serialises cuts and retention.
     private let maintenance = Mutex(())
     private let logger: Logger
+    /// Set while a cut started by a write is pending.
+    private let cutScheduled = Atomic<Bool>(false)
     /// Counts block reads, for dropping the tables of the blocks read longest ago.
     private let useClock = Atomic<UInt64>(0)
     /// Most blocks whose strings, resources and scopes stay decoded in memory.
@@ -84,8 +86,8 @@ package final class TraceStore: TraceWriter, TraceReader, Sendable {
         var decodeProblems = 0
         let report = try TraceWAL.replay(directory: walDirectory, after: covered) { payload in
             do {
-                let spans = try TraceBatchCodec.decode(payload)
-                replayed.insert(spans, encodedBytes: payload.count)
+                let (spans, ranges) = try TraceBatchCodec.decodeWithRanges(payload)
+                replayed.insert(spans, payload: Array(payload), ranges: ranges)
             } catch {
                 decodeProblems += 1
             }
@@ -119,14 +121,27 @@ package final class TraceStore: TraceWriter, TraceReader, Sendable {
 
     package func write(_ spans: [SpanRecord]) async throws(StorageError) -> TraceWriteSummary {
         guard !spans.isEmpty else { return TraceWriteSummary(spans: 0) }
-        let payload = TraceBatchCodec.encode(spans)
+        let (payload, ranges) = TraceBatchCodec.encode(spans)
         // The WAL lock also orders head inserts as the WAL orders records, and a cut (which
         // takes it too) never separates a record from its spans.
-        try wal.withLock { wal throws(StorageError) in
+        let full = try wal.withLock { wal throws(StorageError) -> Bool in
             try wal.append(payload)
-            state.withLock { state in
-                state.head.insert(spans, encodedBytes: payload.count)
+            return state.withLock { state in
+                state.head.insert(spans, payload: payload, ranges: ranges)
                 if state.headSince == nil { state.headSince = Self.now() }
+                return state.head.byteCount >= options.headMaxBytes
+            }
+        }
+        // A full head is cut at once rather than at the next maintenance, so memory stays bounded
+        // whatever the ingest rate.
+        if full, cutScheduled.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged {
+            Task.detached { [self] in
+                defer { cutScheduled.store(false, ordering: .releasing) }
+                do {
+                    try cut()
+                } catch {
+                    logger.error("cutting the full trace head failed: \(error)")
+                }
             }
         }
         return TraceWriteSummary(spans: spans.count)
@@ -169,19 +184,25 @@ package final class TraceStore: TraceWriter, TraceReader, Sendable {
             let ulid = ULIDGenerator.next()
             do throws(StorageError) {
                 let meta = try TraceBlockWriter.write(
-                    traces: head.allTraces, blocksDirectory: blocksDirectory, ulid: ulid, walSegmentsThrough: closedSegment,
-                    indexedKeys: options.indexedKeys)
+                    traceIDs: head.traceIDs, spans: { head.trace($0) }, blocksDirectory: blocksDirectory, ulid: ulid,
+                    walSegmentsThrough: closedSegment, indexedKeys: options.indexedKeys)
                 let block = try TraceBlock(path: blocksDirectory + "/" + ulid)
                 state.withLock { state in
                     state.blocks.append(block)
                     state.cutting = nil
                 }
                 try wal.withLock { wal throws(StorageError) in try wal.removeSegments(through: closedSegment) }
+                // The frozen head and the block writer's tables are freed: give the pages back.
+                FreeMemory.release()
                 logger.info("trace block written", metadata: ["ulid": "\(ulid)", "spans": "\(meta.spans)", "traces": "\(meta.traces)", "bytes": "\(meta.spansBytes + meta.indexBytes)"])
             } catch {
                 // Keep serving the frozen head; its WAL segments stay, so a restart replays them.
                 state.withLock { state in
-                    if let cutting = state.cutting { state.head.insert(Array(cutting.allTraces.values.joined()), encodedBytes: cutting.byteCount) }
+                    if let cutting = state.cutting {
+                        let spans = Array(cutting.allTraces.values.joined())
+                        let (payload, ranges) = TraceBatchCodec.encode(spans)
+                        state.head.insert(spans, payload: payload, ranges: ranges)
+                    }
                     state.cutting = nil
                     state.headSince = state.headSince ?? Self.now()
                 }
@@ -298,30 +319,47 @@ package final class TraceStore: TraceWriter, TraceReader, Sendable {
 
 /// A WAL record: `uvarint count`, then each span's length and span encoding.
 package enum TraceBatchCodec {
-    package static func encode(_ spans: [SpanRecord]) -> [UInt8] {
+    /// The record, and each span's byte range in it.
+    package static func encode(_ spans: [SpanRecord]) -> (payload: [UInt8], ranges: [Range<Int>]) {
         var out: [UInt8] = []
         var scratch: [UInt8] = []
+        var ranges: [Range<Int>] = []
+        ranges.reserveCapacity(spans.count)
         Varint.appendUVarint(UInt64(spans.count), to: &out)
         for span in spans {
             scratch.removeAll(keepingCapacity: true)
             SpanCodec.append(span, to: &scratch)
+            if out.capacity < out.count + scratch.count + 10 {
+                // Grow for the whole batch at once, from what the spans so far took.
+                out.reserveCapacity(max(out.count * 2, (out.count + scratch.count + 10) * max(1, spans.count) / max(1, ranges.count + 1)))
+            }
             Varint.appendUVarint(UInt64(scratch.count), to: &out)
+            ranges.append(out.count..<(out.count + scratch.count))
             out.append(contentsOf: scratch)
         }
-        return out
+        return (out, ranges)
     }
 
     package static func decode(_ payload: UnsafeRawBufferPointer) throws(EncodingError) -> [SpanRecord] {
+        try decodeWithRanges(payload).spans
+    }
+
+    /// The spans of a record and each one's byte range in it.
+    package static func decodeWithRanges(_ payload: UnsafeRawBufferPointer) throws(EncodingError) -> (spans: [SpanRecord], ranges: [Range<Int>]) {
         var reader = ByteReader(payload)
         let count = try SpanCodec.readCount(&reader)
         var spans: [SpanRecord] = []
+        var ranges: [Range<Int>] = []
         spans.reserveCapacity(count)
+        ranges.reserveCapacity(count)
         for _ in 0..<count {
             let length = try SpanCodec.readCount(&reader)
+            let start = reader.offset
             var spanReader = ByteReader(try reader.readBytes(length))
             spans.append(try SpanCodec.read(&spanReader))
+            ranges.append(start..<(start + length))
         }
-        return spans
+        return (spans, ranges)
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OspreyStorage
 import OspreyTSDB
 
 @main

@@ -19,7 +19,7 @@ package enum FreeMemory {
         #endif
     }()
 
-    static func release() {
+    package static func release() {
         _ = trim?(0)
     }
 
