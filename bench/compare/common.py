@@ -32,6 +32,21 @@ def parse_only(values):
     return {canonical_name(n) for v in values for n in v.split(",") if n.strip()}
 
 
+def varint(value):
+    """A protobuf base-128 varint."""
+    out = bytearray()
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def length_delimited(number, payload):
+    """A length-delimited protobuf field."""
+    return varint(number << 3 | 2) + varint(len(payload)) + payload
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

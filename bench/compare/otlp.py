@@ -37,7 +37,7 @@ import urllib.parse
 import cramjam
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import HERE, Server, http_json, proc_cpu_seconds, wait_idle  # noqa: E402
+from common import HERE, Server, http_json, proc_cpu_seconds, varint, wait_idle  # noqa: E402
 
 MODES = ("remote-write", "otlp-http", "otlp-grpc")
 VENVS = os.environ.get("OSPREY_TEST_VENVS", os.path.expanduser("~/.cache/osprey-test-venvs"))
@@ -48,15 +48,6 @@ def log(message):
 
 
 # -- protobuf encoding -------------------------------------------------------------------------
-
-def varint(value):
-    out = bytearray()
-    while value >= 0x80:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
 
 def field(number, wire, payload):
     key = varint(number << 3 | wire)

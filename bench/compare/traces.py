@@ -31,7 +31,7 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import Server, proc_cpu_seconds, proc_status_kib  # noqa: E402
+from common import Server, length_delimited as ld, proc_cpu_seconds, proc_status_kib, varint  # noqa: E402
 
 VENVS = os.environ.get("OSPREY_TEST_VENVS", os.path.expanduser("~/.cache/osprey-test-venvs"))
 SPANS_PER_REQUEST = 512
@@ -40,19 +40,6 @@ SPANS_PER_TRACE = 10
 
 def log(message):
     print("[traces-bench %s] %s" % (time.strftime("%H:%M:%S"), message), file=sys.stderr, flush=True)
-
-
-def varint(value):
-    out = bytearray()
-    while value >= 0x80:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
-def ld(number, payload):
-    return varint(number << 3 | 2) + varint(len(payload)) + payload
 
 
 def kv(key, value):

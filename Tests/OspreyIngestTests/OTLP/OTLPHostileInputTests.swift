@@ -168,25 +168,12 @@ struct OTLPHostileInputTests {
         let first: [UInt8] = try B.gauge("g", [B.number(1, at: 1, attributes: [B.kv("a", "1")])]).gauge.serializedBytes()
         let second: [UInt8] = try B.gauge("g", [B.number(2, at: 1, attributes: [B.kv("a", "2")])]).gauge.serializedBytes()
         // Metric{name: "g", gauge: first, gauge: second}: protobuf merges the two messages.
-        let metric = field(1, Array("g".utf8)) + field(5, first) + field(5, second)
-        let body = field(1, field(2, field(2, metric)))
+        let metric = OTLPBuild.field(1, Array("g".utf8)) + OTLPBuild.field(5, first) + OTLPBuild.field(5, second)
+        let body = OTLPBuild.field(1, OTLPBuild.field(2, OTLPBuild.field(2, metric)))
         let result = try await ingest(body, store)
         #expect(result.dataPoints == 2 && result.rejectedDataPoints == 0)
         #expect(try stored(store).keys.sorted() == ["g{a=\"1\"}", "g{a=\"2\"}"])
     }
 
-    func field(_ number: Int, _ payload: [UInt8]) -> [UInt8] {
-        varint(number << 3 | 2) + varint(payload.count) + payload
-    }
 
-    func varint(_ value: Int) -> [UInt8] {
-        var out: [UInt8] = []
-        var rest = UInt64(value)
-        while rest >= 0x80 {
-            out.append(UInt8(rest & 0x7F) | 0x80)
-            rest >>= 7
-        }
-        out.append(UInt8(rest))
-        return out
-    }
 }

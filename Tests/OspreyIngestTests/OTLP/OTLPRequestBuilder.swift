@@ -117,4 +117,21 @@ enum OTLPBuild {
     static func bytes(_ request: MetricsRequest) throws -> [UInt8] {
         try request.serializedBytes()
     }
+
+    /// A length-delimited protobuf field, for hand-built (and hand-broken) messages.
+    static func field(_ number: Int, _ payload: [UInt8]) -> [UInt8] {
+        varint(number << 3 | 2) + varint(payload.count) + payload
+    }
+
+    /// A protobuf varint.
+    static func varint(_ value: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        var rest = UInt64(value)
+        while rest >= 0x80 {
+            out.append(UInt8(rest & 0x7F) | 0x80)
+            rest >>= 7
+        }
+        out.append(UInt8(rest))
+        return out
+    }
 }

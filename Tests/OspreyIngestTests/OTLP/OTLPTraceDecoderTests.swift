@@ -101,13 +101,13 @@ struct OTLPTraceDecoderTests {
     @Test func malformedAndDeeplyNestedInputIsAnError() async throws {
         #expect(throws: IngestError.self) { try OTLPTraceDecoder.decode([0x0a, 0x05, 0x12]) }
         // An attribute value nested 10,000 deep must fail cleanly, not overflow the stack.
-        let keyValue = [0x0a, 0x01, 0x61] + field(2, deepValue(10_000))
-        let traces = field(1, field(1, field(1, keyValue)))  // ResourceSpans{resource{attributes}}
+        let keyValue = [0x0a, 0x01, 0x61] + OTLPBuild.field(2, deepValue(10_000))
+        let traces = OTLPBuild.field(1, OTLPBuild.field(1, OTLPBuild.field(1, keyValue)))  // ResourceSpans{resource{attributes}}
         #expect(throws: IngestError.self) { try OTLPTraceDecoder.decode(traces) }
         // The metrics translator renders attribute values too: a gauge point with that attribute.
-        let point = field(7, keyValue) + [0x19] + withUnsafeBytes(of: (OTLPBuild.nowNs - 60 * OTLPBuild.second).littleEndian) { Array($0) } + [0x21, 0, 0, 0, 0, 0, 0, 0xF0, 0x3F]
-        let metric = field(1, Array("g".utf8)) + field(5, field(1, point))
-        let metrics = field(1, field(2, field(2, metric)))  // ResourceMetrics{scope_metrics{metrics}}
+        let point = OTLPBuild.field(7, keyValue) + [0x19] + withUnsafeBytes(of: (OTLPBuild.nowNs - 60 * OTLPBuild.second).littleEndian) { Array($0) } + [0x21, 0, 0, 0, 0, 0, 0, 0xF0, 0x3F]
+        let metric = OTLPBuild.field(1, Array("g".utf8)) + OTLPBuild.field(5, OTLPBuild.field(1, point))
+        let metrics = OTLPBuild.field(1, OTLPBuild.field(2, OTLPBuild.field(2, metric)))  // ResourceMetrics{scope_metrics{metrics}}
         await #expect(throws: IngestError.self) {
             try await OTLPMetricsIngester().ingest(metrics, into: ReferenceStore().appender(), nowNs: OTLPBuild.nowNs)
         }
@@ -116,22 +116,9 @@ struct OTLPTraceDecoderTests {
     /// `AnyValue{array_value: ArrayValue{values: [AnyValue{…}]}}`, `depth` levels.
     func deepValue(_ depth: Int) -> [UInt8] {
         var value: [UInt8] = []
-        for _ in 0..<depth { value = field(5, field(1, value)) }
+        for _ in 0..<depth { value = OTLPBuild.field(5, OTLPBuild.field(1, value)) }
         return value
     }
 
-    func field(_ number: Int, _ payload: [UInt8]) -> [UInt8] {
-        varint(number << 3 | 2) + varint(payload.count) + payload
-    }
 
-    func varint(_ value: Int) -> [UInt8] {
-        var out: [UInt8] = []
-        var rest = UInt64(value)
-        while rest >= 0x80 {
-            out.append(UInt8(rest & 0x7F) | 0x80)
-            rest >>= 7
-        }
-        out.append(UInt8(rest))
-        return out
-    }
 }
