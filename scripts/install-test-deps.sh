@@ -50,3 +50,5 @@ make_venv otel "import opentelemetry.exporter.otlp.proto.grpc.metric_exporter, o
   opentelemetry-sdk==1.45.2 opentelemetry-exporter-otlp-proto-grpc==1.45.2 opentelemetry-exporter-otlp-proto-http==1.45.2
 make_venv otel-json "import opentelemetry.exporter.otlp.json.http.metric_exporter" \
   opentelemetry-exporter-otlp-json-http==0.66b1 opentelemetry-sdk==1.45.2
+make_venv otel-zipkin "import opentelemetry.exporter.zipkin.json, opentelemetry.exporter.zipkin.proto.http" \
+  opentelemetry-exporter-zipkin-json==1.45.1 opentelemetry-exporter-zipkin-proto-http==1.45.1 opentelemetry-sdk==1.45.1

@@ -111,6 +111,15 @@ package enum OspreyServer {
                 logger: otlpLogger
             )))
         }
+        if let (zipkinHost, zipkinPort) = options.zipkinAddress {
+            let logger = otlpLogger
+            services.append(.init(service: Application(
+                router: makeZipkinRouter(traces: traceStore, maxBodyBytes: options.otlpMaxMessageBytes),
+                configuration: ApplicationConfiguration(address: .hostname(zipkinHost, port: zipkinPort), serverName: "Osprey"),
+                onServerRunning: { _ in logger.info("Zipkin collector listening", metadata: ["address": "\(zipkinHost):\(zipkinPort)"]) },
+                logger: otlpLogger
+            )))
+        }
         if let (grpcHost, grpcPort) = options.otlpGRPCAddress {
             services.append(.init(service: OTLPGRPCService(
                 server: OTLPGRPCServer(host: grpcHost, port: grpcPort, receiver: otlp), address: "\(grpcHost):\(grpcPort)", logger: otlpLogger)))

@@ -38,6 +38,8 @@ package struct ServerOptions: Sendable {
     package var otlpHTTPAddress: (host: String, port: Int)? = ("0.0.0.0", 4318)
     /// Largest OTLP message, after decompression (`--otlp.max-message-bytes`).
     package var otlpMaxMessageBytes = 20 << 20
+    /// The Zipkin collector listener (`--zipkin.address`); nil (the default) turns it off.
+    package var zipkinAddress: (host: String, port: Int)?
     /// Trace blocks older than this are deleted, ms (`--traces.retention.time`).
     package var traceRetentionMs: Int64 = 7 * 24 * 3600 * 1000
     /// Oldest trace blocks are deleted while all take more, bytes; 0 is none (`--traces.retention.size`).

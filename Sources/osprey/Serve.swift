@@ -75,6 +75,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("otlp.http-address"), help: "Address of the OTLP/HTTP receiver (/v1/metrics, /v1/traces, /v1/logs), host:port; empty to turn it off.")
     var otlpHTTPAddress = ":4318"
 
+    @Option(name: .customLong("zipkin.address"), help: "Address of the Zipkin collector endpoint (POST /api/v2/spans), host:port such as :9411; off unless set.")
+    var zipkinAddress = ""
+
     @Option(name: .customLong("traces.retention.time"), help: "How long to keep spans (a Prometheus duration, default 7d).")
     var tracesRetentionTime = "7d"
 
@@ -124,7 +127,7 @@ struct Serve: AsyncParsableCommand {
         guard Self.parseBytes(retentionSize) != nil else {
             throw ValidationError("invalid --storage.tsdb.retention.size \"\(retentionSize)\": use a size such as 512MB or 100GB, or 0")
         }
-        for (flag, value) in [("otlp.grpc-address", otlpGRPCAddress), ("otlp.http-address", otlpHTTPAddress)] where !value.isEmpty {
+        for (flag, value) in [("otlp.grpc-address", otlpGRPCAddress), ("otlp.http-address", otlpHTTPAddress), ("zipkin.address", zipkinAddress)] where !value.isEmpty {
             guard ServerOptions.parseListenAddress(value) != nil else {
                 throw ValidationError("invalid --\(flag) \"\(value)\": use host:port, e.g. 127.0.0.1:4317, or an empty value to turn it off")
             }
@@ -164,6 +167,7 @@ struct Serve: AsyncParsableCommand {
         options.otlpGRPCAddress = otlpGRPCAddress.isEmpty ? nil : ServerOptions.parseListenAddress(otlpGRPCAddress)
         options.otlpHTTPAddress = otlpHTTPAddress.isEmpty ? nil : ServerOptions.parseListenAddress(otlpHTTPAddress)
         options.otlpMaxMessageBytes = otlpMaxMessageBytes
+        options.zipkinAddress = zipkinAddress.isEmpty ? nil : ServerOptions.parseListenAddress(zipkinAddress)
         options.traceRetentionMs = PrometheusDuration.parseMilliseconds(tracesRetentionTime) ?? options.traceRetentionMs
         options.traceRetentionBytes = Self.parseBytes(tracesRetentionSize) ?? 0
         options.traceBlockDurationMs = PrometheusDuration.parseMilliseconds(tracesBlockDuration) ?? options.traceBlockDurationMs

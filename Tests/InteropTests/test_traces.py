@@ -119,3 +119,36 @@ def test_spans_survive_a_kill(start_osprey, workdir):
     restarted = start_osprey(data_dir=os.path.join(workdir, "osprey-data"))
     status, body = jaeger(restarted, "/api/traces/" + trace_id)
     assert status == 200 and len(body["data"][0]["spans"]) == 2
+
+
+@pytest.mark.parametrize("encoding", ["json", "proto"])
+def test_zipkin_spans_read_back_through_the_jaeger_api(start_osprey, encoding):
+    from conftest import free_port
+    port = free_port()
+    server = start_osprey(extra=["--zipkin.address", "127.0.0.1:%d" % port])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env["OTEL_EXPORTER_ZIPKIN_ENDPOINT"] = "http://127.0.0.1:%d/api/v2/spans" % port
+    name = "zipkin-" + encoding
+    done = subprocess.run([venv_python("otel-zipkin"), os.path.join(HERE, "zipkin_trace_client.py"), encoding, name],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "Failed" not in done.stderr, done.stdout + done.stderr
+    trace_id = done.stdout.strip().splitlines()[-1]
+    status, body = jaeger(server, "/api/traces/" + trace_id)
+    assert status == 200, body
+    trace = body["data"][0]
+    spans = {s["operationName"]: s for s in trace["spans"]}
+    root, child = spans["GET /orders"], spans["query"]
+    assert child["references"][0] == {"refType": "CHILD_OF", "traceID": trace_id, "spanID": root["spanID"]}
+    assert trace["processes"][root["processID"]]["serviceName"] == name + "-web"
+    assert trace["processes"][child["processID"]]["serviceName"] == name + "-db"
+    root_tags = tags(root["tags"])
+    assert root_tags["http.method"] == ("string", "GET")
+    assert root_tags["span.kind"] == ("string", "server")
+    child_tags = tags(child["tags"])
+    assert child_tags["error"] == ("bool", True) and child_tags["otel.status_description"] == ("string", "boom")
+    assert root["logs"][0]["fields"][0]["value"] == "cache miss"
+    # Garbage and a wrong content type get 4xx.
+    assert requests.post("http://127.0.0.1:%d/api/v2/spans" % port, data="[{", headers={"Content-Type": "application/json"}).status_code == 400
+    assert requests.post("http://127.0.0.1:%d/api/v2/spans" % port, data="x", headers={"Content-Type": "text/plain"}).status_code == 415
+    bad = [{"traceId": "xyz", "id": "0000000000000001", "timestamp": 1}]
+    assert requests.post("http://127.0.0.1:%d/api/v2/spans" % port, json=bad).status_code == 400
