@@ -13,7 +13,7 @@ struct Osprey: AsyncParsableCommand {
             Point Prometheus' remote_write at http://HOST:9090/api/v1/write.
             """,
         version: "0.1.0",
-        subcommands: [Serve.self, Query.self, Check.self, TSDBCommand.self]
+        subcommands: [Serve.self, Query.self, Traces.self, Check.self, TSDBCommand.self]
     )
 
     /// ArgumentParser's entry point, after capping malloc's arenas (which must happen before

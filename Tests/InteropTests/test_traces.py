@@ -152,3 +152,20 @@ def test_zipkin_spans_read_back_through_the_jaeger_api(start_osprey, encoding):
     assert requests.post("http://127.0.0.1:%d/api/v2/spans" % port, data="x", headers={"Content-Type": "text/plain"}).status_code == 415
     bad = [{"traceId": "xyz", "id": "0000000000000001", "timestamp": 1}]
     assert requests.post("http://127.0.0.1:%d/api/v2/spans" % port, json=bad).status_code == 400
+
+
+def test_osprey_traces_cli(start_osprey):
+    from conftest import osprey_binary
+    server = start_osprey()
+    trace_id = export_trace(server, "http", "cli")
+    done = subprocess.run([osprey_binary(), "traces", "get", trace_id, "--server", server.url], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "trace %s (2 spans)" % trace_id
+    assert lines[1].startswith("  cli-frontend: GET /checkout +0µs")
+    assert lines[2].startswith("    cli-backend: SELECT orders") and lines[2].endswith("ERROR")
+    done = subprocess.run([osprey_binary(), "traces", "search", "--service", "cli-backend", "--tag", "error=true", "--server", server.url],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith(trace_id) and "2 spans" in done.stdout, done.stdout + done.stderr
+    done = subprocess.run([osprey_binary(), "traces", "get", "0" * 32, "--server", server.url], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "trace not found" in done.stderr
