@@ -99,7 +99,10 @@ package func makeRouter(_ dependencies: HTTPDependencies) -> Router<OspreyReques
     RemoteReadAPI(queryable: dependencies.queryable, maxBodyBytes: dependencies.remoteWrite.maxBodyBytes).register(on: router)
     if let scrape = dependencies.scrape { TargetsAPI(scrape: scrape).register(on: router) }
     if let exemplars = dependencies.exemplars { ExemplarsAPI(exemplars: exemplars).register(on: router) }
-    if let traces = dependencies.traces { JaegerAPI(traces: traces).register(on: router) }
+    if let traces = dependencies.traces {
+        JaegerAPI(traces: traces).register(on: router)
+        JaegerAPIv3(traces: traces).register(on: router)
+    }
     if let otlp = dependencies.otlp {
         OTLPHTTPAPI(receiver: otlp).register(on: router, paths: [RouterPath(OTLPHTTPAPI.prometheusMetricsPath)], signal: .metrics)
     }

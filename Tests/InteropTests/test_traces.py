@@ -169,3 +169,38 @@ def test_osprey_traces_cli(start_osprey):
     assert done.returncode == 0 and done.stdout.startswith(trace_id) and "2 spans" in done.stdout, done.stdout + done.stderr
     done = subprocess.run([osprey_binary(), "traces", "get", "0" * 32, "--server", server.url], capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "trace not found" in done.stderr
+
+
+def test_jaeger_api_v3(start_osprey):
+    server = start_osprey()
+    trace_id = export_trace(server, "grpc", "v3")
+    response = requests.get(server.url + "/api/v3/traces/" + trace_id)
+    assert response.status_code == 200, response.text
+    result = response.json()["result"]
+    spans = {s["name"]: (rs, s) for rs in result["resourceSpans"] for ss in rs["scopeSpans"] for s in ss["spans"]}
+    resource, root = spans["GET /checkout"]
+    _, child = spans["SELECT orders"]
+    assert root["traceId"] == trace_id and child["parentSpanId"] == root["spanId"]
+    assert root["kind"] == 2 and child["kind"] == 3  # integers, as Jaeger writes them
+    assert child["status"] == {"message": "timeout", "code": 2}
+    assert isinstance(root["startTimeUnixNano"], str)
+    attributes = {a["key"]: a["value"] for a in root["attributes"]}
+    assert attributes["http.status_code"] == {"intValue": "200"} and attributes["cached"] == {"boolValue": True}
+    assert attributes["tags"] == {"arrayValue": {"values": [{"stringValue": "a"}, {"stringValue": "b"}]}}
+    assert {"key": "service.name", "value": {"stringValue": "v3-frontend"}} in resource["resource"]["attributes"]
+    assert child["links"][0]["traceId"] != trace_id
+
+    assert "v3-backend" in requests.get(server.url + "/api/v3/services").json()["services"]
+    operations = requests.get(server.url + "/api/v3/operations", params={"service": "v3-backend", "spanKind": "client"}).json()
+    assert operations == {"operations": [{"name": "SELECT orders", "spanKind": "client"}]}
+    now = time.time()
+    window = {"query.start_time_min": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 600)),
+              "query.startTimeMax": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 60))}
+    found = requests.get(server.url + "/api/v3/traces", params={"query.serviceName": "v3-backend", "query.attributes[error]": "true", **window})
+    assert found.status_code == 200, found.text
+    ids = {s["traceId"] for rs in found.json()["result"]["resourceSpans"] for ss in rs["scopeSpans"] for s in ss["spans"]}
+    assert ids == {trace_id}
+    missing = requests.get(server.url + "/api/v3/traces", params={"query.serviceName": "v3-backend"})
+    assert missing.status_code == 400 and missing.json()["error"]["grpcCode"] == 3
+    unknown = requests.get(server.url + "/api/v3/traces/" + "0" * 31 + "1")
+    assert unknown.status_code == 404 and unknown.json()["error"]["httpCode"] == 404
