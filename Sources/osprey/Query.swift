@@ -59,28 +59,11 @@ struct Query: AsyncParsableCommand {
         }
         if let timeout { parameters.append(("timeout", timeout)) }
         let path = isRange ? "/api/v1/query_range" : "/api/v1/query"
-        guard let url = URL(string: server.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path) else {
-            throw ValidationError("invalid --server \"\(server)\"")
-        }
-        var request = URLRequest(url: url)
+        var request = URLRequest(url: try ServerRequest.url(server, path))
         request.httpMethod = "POST"
         request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
         request.httpBody = Data(Self.formEncode(parameters).utf8)
-        let data: Data
-        do {
-            (data, _) = try await URLSession.shared.data(for: request)
-        } catch {
-            FileHandle.standardError.write(Data("Error: cannot reach \(server): \(error.localizedDescription)\n".utf8))
-            throw ExitCode(1)
-        }
-        if format == "json" {
-            FileHandle.standardOutput.write(data)
-            FileHandle.standardOutput.write(Data("\n".utf8))
-        }
-        guard let body = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            FileHandle.standardError.write(Data("Error: the server's answer is not JSON: \(String(decoding: data.prefix(200), as: UTF8.self))\n".utf8))
-            throw ExitCode(1)
-        }
+        let body = try await ServerRequest.jsonObject(request, server: server, echo: format == "json")
         if body["status"] as? String != "success" {
             let type = body["errorType"] as? String ?? "error"
             let message = body["error"] as? String ?? "unknown error"

@@ -105,24 +105,7 @@ enum TraceCLI {
     /// The `data` traces of a Jaeger API answer (printing the raw answer for --format json).
     static func get(server: String, path: String, parameters: [(String, String)], format: String) async throws -> [[String: Any]] {
         let query = parameters.isEmpty ? "" : "?" + Query.formEncode(parameters)
-        guard let url = URL(string: server.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path + query) else {
-            throw ValidationError("invalid --server \"\(server)\"")
-        }
-        let data: Data
-        do {
-            (data, _) = try await URLSession.shared.data(from: url)
-        } catch {
-            FileHandle.standardError.write(Data("Error: cannot reach \(server): \(error.localizedDescription)\n".utf8))
-            throw ExitCode(1)
-        }
-        if format == "json" {
-            FileHandle.standardOutput.write(data)
-            FileHandle.standardOutput.write(Data("\n".utf8))
-        }
-        guard let body = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            FileHandle.standardError.write(Data("Error: the server's answer is not JSON: \(String(decoding: data.prefix(200), as: UTF8.self))\n".utf8))
-            throw ExitCode(1)
-        }
+        let body = try await ServerRequest.jsonObject(URLRequest(url: try ServerRequest.url(server, path + query)), server: server, echo: format == "json")
         if let errors = body["errors"] as? [[String: Any]], !errors.isEmpty {
             for error in errors { FileHandle.standardError.write(Data("Error: \(error["msg"] as? String ?? "unknown error")\n".utf8)) }
             throw ExitCode(1)

@@ -34,7 +34,7 @@ struct JaegerAPI: Sendable {
                 }
                 var kind: SpanKind?
                 if let text = query["spanKind"], !text.isEmpty {
-                    guard let parsed = SpanKind.allCases.first(where: { $0.jaegerName == text && $0 != .unspecified }) else {
+                    guard let parsed = SpanKind(jaegerName: text) else {
                         throw JaegerError.badRequest("unsupported spanKind \"\(text)\" (use server, client, producer, consumer or internal)")
                     }
                     kind = parsed

@@ -29,7 +29,7 @@ struct JaegerAPIv3: Sendable {
                 guard let service = query["service"], !service.isEmpty else { throw JaegerError.badRequest("service name must not be empty") }
                 var kind: SpanKind?
                 if let text = query["spanKind"] ?? query["span_kind"], !text.isEmpty {
-                    guard let parsed = SpanKind.allCases.first(where: { $0.jaegerName == text.lowercased() && $0 != .unspecified }) else {
+                    guard let parsed = SpanKind(jaegerName: text) else {
                         throw JaegerError.badRequest("unsupported span kind \"\(text)\"")
                     }
                     kind = parsed

@@ -46,6 +46,13 @@ package struct Attribute: Hashable, Sendable {
 package enum SpanKind: UInt8, Hashable, Sendable, CaseIterable {
     case unspecified = 0, `internal` = 1, server = 2, client = 3, producer = 4, consumer = 5
 
+    /// The kind Jaeger names `name` (`server`, `client`, `producer`, `consumer`, `internal`,
+    /// any case); nil for other names.
+    package init?(jaegerName name: String) {
+        guard let kind = SpanKind.allCases.first(where: { $0 != .unspecified && $0.jaegerName == name.lowercased() }) else { return nil }
+        self = kind
+    }
+
     /// The lowercase name Jaeger uses (`server`, `client`, …; empty when unspecified).
     package var jaegerName: String {
         switch self {
