@@ -39,6 +39,8 @@ package struct HTTPDependencies: Sendable {
     package var exemplars: (any ExemplarQueryable)?
     /// Where spans are found (the Jaeger query API).
     package var traces: (any TraceReader)?
+    /// Most spans the Jaeger API returns per trace.
+    package var maxSpansPerTrace = 100_000
 
     /// Bundles the dependencies.
     package init(
@@ -100,7 +102,7 @@ package func makeRouter(_ dependencies: HTTPDependencies) -> Router<OspreyReques
     if let scrape = dependencies.scrape { TargetsAPI(scrape: scrape).register(on: router) }
     if let exemplars = dependencies.exemplars { ExemplarsAPI(exemplars: exemplars).register(on: router) }
     if let traces = dependencies.traces {
-        JaegerAPI(traces: traces).register(on: router)
+        JaegerAPI(traces: traces, maxSpansPerTrace: dependencies.maxSpansPerTrace).register(on: router)
         JaegerAPIv3(traces: traces).register(on: router)
     }
     if let otlp = dependencies.otlp {

@@ -58,7 +58,7 @@ package enum OspreyServer {
             appendable: tsdb, traces: traceStore, ingester: OTLPMetricsIngester(options: otlpOptions(config, options: options)),
             maxMessageBytes: options.otlpMaxMessageBytes)
         let reloader = ConfigReloader(options: options, manager: scrapeManager, otlp: otlp, logger: logger)
-        let dependencies = HTTPDependencies(
+        var dependencies = HTTPDependencies(
             appendable: tsdb, queryable: tsdb, statistics: tsdb,
             buildInfo: BuildInfo(version: version, revision: "", branch: "", toolchain: "swift6"),
             isReady: { readiness.isReady },
@@ -78,6 +78,7 @@ package enum OspreyServer {
             exemplars: tsdb,
             traces: traceStore
         )
+        dependencies.maxSpansPerTrace = options.traceMaxSpansPerTrace
         var httpLoggerBuilder = logger
         httpLoggerBuilder[metadataKey: "component"] = "http"
         let httpLogger = httpLoggerBuilder

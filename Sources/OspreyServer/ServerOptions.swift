@@ -38,6 +38,8 @@ package struct ServerOptions: Sendable {
     package var otlpHTTPAddress: (host: String, port: Int)? = ("0.0.0.0", 4318)
     /// Largest OTLP message, after decompression (`--otlp.max-message-bytes`).
     package var otlpMaxMessageBytes = 20 << 20
+    /// Most spans the query APIs return per trace (`--traces.max-spans-per-trace`).
+    package var traceMaxSpansPerTrace = 100_000
     /// The Zipkin collector listener (`--zipkin.address`); nil (the default) turns it off.
     package var zipkinAddress: (host: String, port: Int)?
     /// Trace blocks older than this are deleted, ms (`--traces.retention.time`).

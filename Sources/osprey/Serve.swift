@@ -78,6 +78,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("zipkin.address"), help: "Address of the Zipkin collector endpoint (POST /api/v2/spans), host:port such as :9411; off unless set.")
     var zipkinAddress = ""
 
+    @Option(name: .customLong("traces.max-spans-per-trace"), help: "Most spans the Jaeger API returns for one trace; larger traces are cut with a warning.")
+    var tracesMaxSpansPerTrace = 100_000
+
     @Option(name: .customLong("traces.retention.time"), help: "How long to keep spans (a Prometheus duration, default 7d).")
     var tracesRetentionTime = "7d"
 
@@ -133,6 +136,7 @@ struct Serve: AsyncParsableCommand {
             }
         }
         guard otlpMaxMessageBytes > 0 else { throw ValidationError("--otlp.max-message-bytes must be positive") }
+        guard tracesMaxSpansPerTrace > 0 else { throw ValidationError("--traces.max-spans-per-trace must be positive") }
         for (flag, value) in [("traces.retention.time", tracesRetentionTime), ("traces.block-duration", tracesBlockDuration)] {
             guard let ms = PrometheusDuration.parseMilliseconds(value), ms > 0 else {
                 throw ValidationError("invalid --\(flag) \"\(value)\": use a positive duration such as 7d or 15m")
@@ -167,6 +171,7 @@ struct Serve: AsyncParsableCommand {
         options.otlpGRPCAddress = otlpGRPCAddress.isEmpty ? nil : ServerOptions.parseListenAddress(otlpGRPCAddress)
         options.otlpHTTPAddress = otlpHTTPAddress.isEmpty ? nil : ServerOptions.parseListenAddress(otlpHTTPAddress)
         options.otlpMaxMessageBytes = otlpMaxMessageBytes
+        options.traceMaxSpansPerTrace = tracesMaxSpansPerTrace
         options.zipkinAddress = zipkinAddress.isEmpty ? nil : ServerOptions.parseListenAddress(zipkinAddress)
         options.traceRetentionMs = PrometheusDuration.parseMilliseconds(tracesRetentionTime) ?? options.traceRetentionMs
         options.traceRetentionBytes = Self.parseBytes(tracesRetentionSize) ?? 0

@@ -204,3 +204,26 @@ def test_jaeger_api_v3(start_osprey):
     assert missing.status_code == 400 and missing.json()["error"]["grpcCode"] == 3
     unknown = requests.get(server.url + "/api/v3/traces/" + "0" * 31 + "1")
     assert unknown.status_code == 404 and unknown.json()["error"]["httpCode"] == 404
+
+
+def test_a_huge_trace_is_cut_with_a_warning(start_osprey):
+    server = start_osprey(extra=["--traces.max-spans-per-trace", "100"])
+    trace_id = "%032x" % 0xABCDEF
+    now = time.time_ns()
+    spans = [{"traceId": trace_id, "spanId": "%016x" % (i + 1), "parentSpanId": "%016x" % 1 if i else "",
+              "name": "op-%d" % i, "kind": 2, "startTimeUnixNano": str(now - 60_000_000_000 + i * 1000),
+              "endTimeUnixNano": str(now - 60_000_000_000 + i * 1000 + 500)} for i in range(2000)]
+    body = {"resourceSpans": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "huge"}}]},
+                               "scopeSpans": [{"spans": spans}]}]}
+    response = requests.post("http://127.0.0.1:%d/v1/traces" % server.otlp_http_port, data=json.dumps(body),
+                             headers={"Content-Type": "application/json"})
+    assert response.status_code == 200 and response.json() == {}, response.text
+    status, body = jaeger(server, "/api/traces/" + trace_id)
+    assert status == 200
+    trace = body["data"][0]
+    assert len(trace["spans"]) == 100
+    assert trace["warnings"] == ["trace has 2000 spans; only the first 100 are shown (--traces.max-spans-per-trace)"]
+    assert [s["operationName"] for s in trace["spans"][:3]] == ["op-0", "op-1", "op-2"]
+    # The server still answers at once.
+    status, body = jaeger(server, "/api/services")
+    assert status == 200 and "huge" in body["data"]

@@ -11,6 +11,15 @@ package import OspreyStorage
 /// `errors` list (Osprey is stricter than Jaeger, which ignores some); an unknown trace 404.
 struct JaegerAPI: Sendable {
     let traces: any TraceReader
+    /// Most spans returned per trace (`--traces.max-spans-per-trace`): a larger trace is cut to
+    /// its earliest spans, with a warning, so one huge trace cannot stall the server or the UI.
+    let maxSpansPerTrace: Int
+
+    /// A trace's spans within the limit, and the warning when it was cut.
+    static func limited(_ spans: [SpanRecord], to limit: Int) -> ([SpanRecord], [String]) {
+        guard spans.count > limit else { return (spans, []) }
+        return (Array(spans.prefix(limit)), ["trace has \(spans.count) spans; only the first \(limit) are shown (--traces.max-spans-per-trace)"])
+    }
 
     func register(on router: Router<OspreyRequestContext>) {
         router.get("/api/services") { _, _ in
@@ -60,7 +69,8 @@ struct JaegerAPI: Sendable {
                 guard let id = TraceID(hex: text) else { throw JaegerError.badRequest("cannot parse traceID \"\(text)\": want 1 to 32 hex digits") }
                 let spans = try storage { () throws(StorageError) in try traces.trace(id) }
                 guard !spans.isEmpty else { throw JaegerError(status: .notFound, message: "trace not found") }
-                return envelope(total: 0) { writer in writer.array { array in array.element { JaegerJSON.trace(spans, into: &$0) } } }
+                let (shown, warnings) = Self.limited(spans, to: maxSpansPerTrace)
+                return envelope(total: 0) { writer in writer.array { array in array.element { JaegerJSON.trace(shown, warnings: warnings, into: &$0) } } }
             }
         }
         router.get("/api/traces") { request, _ in
@@ -73,7 +83,12 @@ struct JaegerAPI: Sendable {
                     if !spans.isEmpty { found.append(spans) }  // never a trace without spans
                 }
                 return envelope(total: 0) { writer in
-                    writer.array { array in for spans in found { array.element { JaegerJSON.trace(spans, into: &$0) } } }
+                    writer.array { array in
+                        for spans in found {
+                            let (shown, warnings) = Self.limited(spans, to: maxSpansPerTrace)
+                            array.element { JaegerJSON.trace(shown, warnings: warnings, into: &$0) }
+                        }
+                    }
                 }
             }
         }

@@ -13,7 +13,7 @@ enum JaegerJSON {
     }
 
     /// One trace: `{"traceID", "spans", "processes", "warnings"}`.
-    static func trace(_ spans: [SpanRecord], into writer: inout JSONWriter) {
+    static func trace(_ spans: [SpanRecord], warnings: [String] = [], into writer: inout JSONWriter) {
         // Processes: one per distinct resource, p1, p2… in order of first appearance.
         var processIDs: [Resource: String] = [:]
         var processes: [(String, Resource)] = []
@@ -49,7 +49,11 @@ enum JaegerJSON {
                     }
                 }
             }
-            object.field("warnings", raw: "null")
+            if warnings.isEmpty {
+                object.field("warnings", raw: "null")
+            } else {
+                object.field("warnings") { list in list.array { array in for warning in warnings { array.string(warning) } } }
+            }
         }
     }
 
