@@ -1,8 +1,9 @@
 import Foundation
 package import Logging
-import Synchronization
+import OspreyEncoding
 package import OspreyModel
 package import OspreyStorage
+import Synchronization
 
 /// The embedded metrics engine: a head with its WAL and the persisted blocks, in a data
 /// directory laid out as Prometheus' (`DIR/wal/…`, `DIR/<ULID>/…`), so Prometheus and Osprey

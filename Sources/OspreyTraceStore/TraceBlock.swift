@@ -4,43 +4,14 @@ package import OspreyModel
 package import OspreyStorage
 package import Synchronization
 
-/// A read-only memory map of a file.
-final class MappedBytes: @unchecked Sendable {
-    // Immutable after init; the mapping is read-only and lives as long as the object.
-    let base: UnsafeRawPointer?
-    let count: Int
-
-    init(path: String) throws(StorageError) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw StorageError(code: .io, message: "cannot open \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw StorageError(code: .io, message: "cannot stat \(path)") }
-        count = Int(info.st_size)
-        if count == 0 {
-            base = nil
-            return
-        }
-        let mapped = mmap(nil, count, PROT_READ, MAP_SHARED, fd, 0)
-        guard let mapped, mapped != MAP_FAILED else { throw StorageError(code: .io, message: "cannot map \(path): \(String(cString: strerror(errno)))") }
-        base = UnsafeRawPointer(mapped)
-    }
-
-    deinit {
-        if let base { munmap(UnsafeMutableRawPointer(mutating: base), count) }
-    }
-
-    var buffer: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
-}
-
 /// One immutable block of the trace store, read through memory maps.
 package final class TraceBlock: Sendable {
     static let rowBytes = 56
 
     package let meta: TraceBlockMeta
     package let path: String
-    private let spans: MappedBytes
-    private let index: MappedBytes
+    private let spans: MappedFile
+    private let index: MappedFile
     /// Strings, resources and scopes, decoded when a read needs them and dropped when the store
     /// keeps too many blocks' tables (see ``releaseTables()``).
     private let loadedTables = Mutex<BlockTables?>(nil)
@@ -60,9 +31,9 @@ package final class TraceBlock: Sendable {
         } catch {
             throw StorageError(code: .io, message: "cannot read \(path)/meta.json: \(error)")
         }
-        spans = try MappedBytes(path: path + "/spans")
-        index = try MappedBytes(path: path + "/index")
-        let bytes = index.buffer
+        spans = try MappedFile(path: path + "/spans")
+        index = try MappedFile(path: path + "/index")
+        let bytes = index.bytes
         let sectionCount = 5
         let footer = sectionCount * 8 + TraceBlockWriter.magic.count
         guard bytes.count >= footer, Array(bytes[(bytes.count - 8)...]) == TraceBlockWriter.magic else {
@@ -107,7 +78,7 @@ package final class TraceBlock: Sendable {
     /// The block's strings, resources and scopes, decoded on first use.
     func tables() throws(StorageError) -> BlockTables {
         if let loaded = loadedTables.withLock({ $0 }) { return loaded }
-        let bytes = index.buffer
+        let bytes = index.bytes
         func inflate(_ range: Range<Int>) throws(StorageError) -> [UInt8] {
             let size = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: range.lowerBound, as: UInt32.self)))
             return try Deflate.decompress(UnsafeRawBufferPointer(rebasing: bytes[(range.lowerBound + 4)..<range.upperBound]), size: size)
@@ -194,7 +165,7 @@ package final class TraceBlock: Sendable {
     }
 
     func row(_ number: Int) -> Row {
-        let bytes = index.buffer
+        let bytes = index.bytes
         let at = tableOffset + number * Self.rowBytes
         func u64(_ offset: Int) -> UInt64 { UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: at + offset, as: UInt64.self)) }
         func u32(_ offset: Int) -> UInt32 { UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: at + offset, as: UInt32.self)) }
@@ -240,7 +211,7 @@ package final class TraceBlock: Sendable {
     }
 
     func page(at offset: Int) throws(StorageError) -> [UInt8] {
-        let bytes = spans.buffer
+        let bytes = spans.bytes
         guard offset + 12 <= bytes.count else { throw StorageError(code: .io, message: "\(path)/spans: page offset \(offset) past the end") }
         let compressedLength = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
         let length = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self)))
@@ -259,7 +230,7 @@ package final class TraceBlock: Sendable {
     }
 
     private func decodePostings() throws(StorageError) -> [TracePostingKey: [UInt32]] {
-        let bytes = index.buffer
+        let bytes = index.bytes
         let range = postingsSection
         let size = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: range.lowerBound, as: UInt32.self)))
         let raw = try Deflate.decompress(UnsafeRawBufferPointer(rebasing: bytes[(range.lowerBound + 4)..<range.upperBound]), size: size)

@@ -13,14 +13,14 @@ package struct TraceStoreOptions: Hashable, Sendable {
     package var walSegmentBytes = 128 << 20
     /// The head is cut into a block once its oldest write is this old (`--traces.block-duration`).
     package var blockDurationNanos: UInt64 = 15 * 60 * 1_000_000_000
-    /// … or once it holds this many encoded bytes (`--traces.head-max-bytes`; in memory the
-    /// head takes a few times this).
+    /// … or once it holds this many encoded bytes (checked on every write; the head keeps spans
+    /// encoded, so this is about its memory).
     package var headMaxBytes = 64 << 20
     /// Blocks whose newest span ended longer ago are deleted (`--traces.retention.time`).
     package var retentionNanos: UInt64 = 7 * 24 * 3600 * 1_000_000_000
     /// Oldest blocks are deleted while all blocks take more (`--traces.retention.size`; 0: none).
     package var retentionBytes: Int64 = 0
-    /// Attribute keys indexed in blocks (`--traces.index.attributes`).
+    /// Attribute keys indexed in blocks (not a flag yet).
     package var indexedKeys: Set<String> = [
         "http.method", "http.request.method", "http.status_code", "http.response.status_code", "http.route", "error",
         "db.system", "rpc.method", "rpc.service", "messaging.system", "peer.service",
@@ -181,7 +181,7 @@ package final class TraceStore: TraceWriter, TraceReader, Sendable {
                 return (head, closed)
             }
             guard let (head, closedSegment) = frozen else { return }
-            let ulid = ULIDGenerator.next()
+            let ulid = ULID(timestampMs: UInt64(max(0, Date().timeIntervalSince1970 * 1000))).description
             do throws(StorageError) {
                 let meta = try TraceBlockWriter.write(
                     traceIDs: head.traceIDs, spans: { head.trace($0) }, blocksDirectory: blocksDirectory, ulid: ulid,
@@ -360,36 +360,5 @@ package enum TraceBatchCodec {
             ranges.append(start..<(start + length))
         }
         return (spans, ranges)
-    }
-}
-
-/// ULIDs for block names: 48-bit ms time and 80 random bits in Crockford base32, increasing
-/// within a process.
-enum ULIDGenerator {
-    private static let last = Mutex<(ms: UInt64, random: (UInt64, UInt16))>((0, (0, 0)))
-    private static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
-
-    static func next() -> String {
-        let ms = UInt64(max(0, Date().timeIntervalSince1970 * 1000))
-        let (time, high, low) = last.withLock { state -> (UInt64, UInt64, UInt16) in
-            if ms <= state.ms {
-                // Same or earlier millisecond: increment the random part to stay ordered.
-                state.random.1 &+= 1
-                if state.random.1 == 0 { state.random.0 &+= 1 }
-            } else {
-                state.ms = ms
-                state.random = (UInt64.random(in: 0...UInt64.max), UInt16.random(in: 0...UInt16.max))
-            }
-            return (state.ms, state.random.0, state.random.1)
-        }
-        // 128 bits: time (48) | random (80), as 26 base32 characters.
-        var value: (UInt64, UInt64) = (time << 16 | high >> 48, high << 16 | UInt64(low))
-        var out = [UInt8](repeating: 0, count: 26)
-        for index in stride(from: 25, through: 0, by: -1) {
-            out[index] = alphabet[Int(value.1 & 31)]
-            value.1 = value.1 >> 5 | (value.0 & 31) << 59
-            value.0 >>= 5
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import OspreyEncoding
 import OspreyModel
 import OspreyPromQLParser
 import OspreyStorage

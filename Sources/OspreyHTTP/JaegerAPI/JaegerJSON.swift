@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import OspreyModel
 
@@ -185,18 +186,6 @@ enum JaegerJSON {
     }
 
     static func base64(_ bytes: [UInt8]) -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-        var out: [UInt8] = []
-        var index = 0
-        while index < bytes.count {
-            let chunk = Array(bytes[index..<min(index + 3, bytes.count)])
-            let word = UInt32(chunk[0]) << 16 | UInt32(chunk.count > 1 ? chunk[1] : 0) << 8 | UInt32(chunk.count > 2 ? chunk[2] : 0)
-            out.append(alphabet[Int(word >> 18 & 63)])
-            out.append(alphabet[Int(word >> 12 & 63)])
-            out.append(chunk.count > 1 ? alphabet[Int(word >> 6 & 63)] : UInt8(ascii: "="))
-            out.append(chunk.count > 2 ? alphabet[Int(word & 63)] : UInt8(ascii: "="))
-            index += 3
-        }
-        return String(decoding: out, as: UTF8.self)
+        Data(bytes).base64EncodedString()
     }
 }

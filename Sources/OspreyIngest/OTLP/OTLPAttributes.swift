@@ -1,3 +1,4 @@
+import Foundation
 import OspreyModel
 
 /// Reads OTLP `KeyValue` attributes (`opentelemetry.proto.common.v1`) and renders their values
@@ -171,7 +172,7 @@ enum OTLPAttributes {
         case 7:
             try reader.expect(wire, .lengthDelimited, field: field)
             let range = try reader.readLengthDelimitedRange()
-            let encoded = Base64.encode(reader.bytes(range))
+            let encoded = Array(Data(reader.bytes(range)).base64EncodedString().utf8)
             if topLevel { out.append(contentsOf: encoded) } else {
                 out.append(UInt8(ascii: "\""))
                 out.append(contentsOf: encoded)
@@ -242,35 +243,5 @@ enum OTLPAttributes {
         guard sign < text.endIndex else { return text }
         let digits = text[text.index(after: sign)...].drop { $0 == "0" }
         return String(text[...sign]) + (digits.isEmpty ? "0" : String(digits))
-    }
-}
-
-/// Standard base64 with padding.
-enum Base64 {
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-
-    static func encode(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var index = 0
-        while index + 3 <= bytes.count {
-            let word = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
-            for shift in [18, 12, 6, 0] { out.append(alphabet[Int((word >> UInt32(shift)) & 63)]) }
-            index += 3
-        }
-        let rest = bytes.count - index
-        if rest > 0 {
-            var word = UInt32(bytes[index]) << 16
-            if rest == 2 { word |= UInt32(bytes[index + 1]) << 8 }
-            out.append(alphabet[Int((word >> 18) & 63)])
-            out.append(alphabet[Int((word >> 12) & 63)])
-            out.append(rest == 2 ? alphabet[Int((word >> 6) & 63)] : UInt8(ascii: "="))
-            out.append(UInt8(ascii: "="))
-        }
-        return out
-    }
-
-    static func encode(_ bytes: [UInt8]) -> [UInt8] {
-        bytes.withUnsafeBytes { encode($0) }
     }
 }

@@ -1,9 +1,9 @@
 import Foundation
 package import Logging
 import OspreyEncoding
-import Synchronization
 package import OspreyModel
 package import OspreyStorage
+import Synchronization
 
 /// An immutable block on disk, opened for reading: `meta.json` parsed, `index` and the chunk
 /// segments mapped into memory (their pages read by the kernel on demand).
@@ -23,7 +23,7 @@ package final class Block: Sendable {
         self.directory = directory
         self.logger = logger
         let metaPath = BlockFiles.join(directory, "meta.json")
-        let metaFile = try MappedFile(path: metaPath)
+        let metaFile = try BlockFiles.map(metaPath)
         meta = try BlockMeta.decode(Array(metaFile.bytes), path: metaPath)
         index = try IndexReader(path: BlockFiles.join(directory, "index"))
         let chunksDirectory = BlockFiles.join(directory, "chunks")
@@ -31,7 +31,7 @@ package final class Block: Sendable {
             .filter { !$0.isEmpty && $0.allSatisfy(\.isNumber) }.sorted()
         var segments: [MappedFile] = []
         for name in names {
-            let segment = try MappedFile(path: BlockFiles.join(chunksDirectory, name))
+            let segment = try BlockFiles.map(BlockFiles.join(chunksDirectory, name))
             guard segment.bytes.count >= 8, IndexReader.bigEndian32(segment.bytes, 0) == ChunkSegmentWriter.magic else {
                 throw BlockError(.corrupt, "\(segment.path): not a chunk segment")
             }
@@ -40,7 +40,7 @@ package final class Block: Sendable {
         self.segments = segments
         let tombstonesPath = BlockFiles.join(directory, Tombstones.fileName)
         if FileManager.default.fileExists(atPath: tombstonesPath) {
-            let file = try MappedFile(path: tombstonesPath)
+            let file = try BlockFiles.map(tombstonesPath)
             tombstones = Mutex(try Tombstones.decode(file.bytes, path: tombstonesPath))
         } else {
             tombstones = Mutex([:])

@@ -1,3 +1,4 @@
+import OspreyStorage
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -36,6 +37,15 @@ package struct BlockError: Error, Hashable, CustomStringConvertible, Sendable {
 
 /// The file operations of block writing, on paths.
 enum BlockFiles {
+    /// Maps a block file, its failures as block errors.
+    static func map(_ path: String) throws(BlockError) -> MappedFile {
+        do {
+            return try MappedFile(path: path)
+        } catch {
+            throw .io(error.message)
+        }
+    }
+
     static func join(_ directory: String, _ name: String) -> String {
         directory.hasSuffix("/") ? directory + name : directory + "/" + name
     }

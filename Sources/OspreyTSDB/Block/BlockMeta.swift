@@ -1,4 +1,5 @@
 import Foundation
+package import OspreyEncoding
 
 /// A block's `meta.json` (version 1), with Prometheus' field names; unknown fields (such as
 /// Thanos' `thanos` object) are ignored on reading.

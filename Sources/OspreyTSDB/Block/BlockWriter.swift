@@ -1,5 +1,5 @@
 import Foundation
-import OspreyEncoding
+package import OspreyEncoding
 package import OspreyModel
 
 /// Writes a block directory in Prometheus' TSDB block format (`docs/formats/block.md`):

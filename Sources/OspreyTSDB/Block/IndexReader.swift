@@ -1,5 +1,6 @@
 import OspreyEncoding
 import OspreyModel
+import OspreyStorage
 
 /// Reads a block's `index` (versions 2; see `docs/formats/block.md`) from a mapped file:
 /// the symbol table and the postings offset table are loaded at open, series entries and
@@ -12,7 +13,7 @@ final class IndexReader: Sendable {
     private let postingsOffsets: [String: [(value: String, offset: Int)]]
 
     init(path: String) throws(BlockError) {
-        let file = try MappedFile(path: path)
+        let file = try BlockFiles.map(path)
         self.file = file
         let bytes = file.bytes
         guard bytes.count >= 5 + 52 else { throw BlockError(.corrupt, "\(path): index too short (\(bytes.count) bytes)") }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import OspreyEncoding
 import OspreyModel
 import OspreyStorage
 import OspreyTestSupport

@@ -1,4 +1,5 @@
 @testable import OspreyTSDB
+import OspreyEncoding
 import Testing
 
 struct CompactorTests {
